@@ -1,0 +1,4 @@
+//! The music library: tracks on disk, their tags, and the synthetic demo library.
+pub mod track;
+
+pub use track::{Analysis, Tags, Track, TrackId};

@@ -1,0 +1,67 @@
+//! What Drift knows about one track: its identity, tags and analysis. Plain data shared by the
+//! scanner, the store and the engine.
+use crate::units::{Db, Frames};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Stable identity of a track: a hash of the file's content, so a rename is not a new track.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrackId(pub String);
+
+impl std::fmt::Display for TrackId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Tags as shown to listeners; missing ones are filled from the file name by the scanner.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tags {
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+}
+
+/// Results of analysing the decoded audio (44.1 kHz stereo).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub duration: Frames,
+    /// Integrated loudness, EBU R128, in LUFS.
+    pub loudness: Db,
+    /// True peak in dBTP.
+    pub true_peak: Db,
+    /// Loudness range in LU.
+    pub loudness_range: f64,
+    /// Where audible content starts.
+    pub cue_in: Frames,
+    /// Where audible content ends.
+    pub cue_out: Frames,
+}
+
+impl Analysis {
+    /// The audible part's length.
+    pub fn playable(&self) -> Frames {
+        self.cue_out.saturating_sub(self.cue_in)
+    }
+}
+
+/// A scanned, analysed, playable track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    pub id: TrackId,
+    pub path: PathBuf,
+    pub tags: Tags,
+    pub analysis: Analysis,
+}
+
+impl Track {
+    /// "Artist - Title", the form ICY metadata and logs use.
+    pub fn display_name(&self) -> String {
+        if self.tags.artist.is_empty() {
+            self.tags.title.clone()
+        } else {
+            format!("{} - {}", self.tags.artist, self.tags.title)
+        }
+    }
+}
