@@ -1,6 +1,8 @@
 //! Pure audio code: decoding, resampling, DSP, crossfades, MP3 encoding and frame splitting.
 //! Nothing here knows about tokio, HTTP or SQLite.
+pub mod crossfade;
 pub mod decode;
+pub mod dsp;
 pub mod encode;
 pub mod mp3_frames;
 pub mod resample;

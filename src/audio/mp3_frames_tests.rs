@@ -52,11 +52,11 @@ fn parses_every_header_field() {
     // MPEG-2.5 Layer III at 11.025 kHz, and Layer I / Layer II lengths.
     let h = FrameHeader::parse(&[0xFF, 0xE3, 0x80, 0x00]).unwrap();
     assert_eq!((h.version, h.sample_rate), (Version::Mpeg25, 11_025));
-    let h = FrameHeader::parse(&[0xFF, 0xFF, 0x90, 0x00]).unwrap();
+    let h = FrameHeader::parse(&[0xFF, 0xFF, 0x40, 0x00]).unwrap();
     assert_eq!((h.layer, h.bitrate_kbps, h.samples()), (1, 128, 384));
     assert_eq!(h.frame_len(), (12 * 128_000 / 44_100) * 4);
     let h = FrameHeader::parse(&[0xFF, 0xFD, 0x90, 0x00]).unwrap();
-    assert_eq!((h.layer, h.bitrate_kbps), (2, 80));
+    assert_eq!((h.layer, h.bitrate_kbps, h.frame_len()), (2, 160, 522));
 }
 
 #[test]
