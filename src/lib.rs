@@ -7,5 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audio;
+pub mod config;
 pub mod library;
+pub mod station;
 pub mod units;

@@ -1,0 +1,94 @@
+//! Time for pacing the engine: the real clock for streaming, a manual one for tests and
+//! offline renders, so minutes of audio can be produced in a second.
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A source of "now" that can also wait.
+pub trait Clock: Send + Sync {
+    /// Time since the clock's epoch.
+    fn now(&self) -> Duration;
+    /// Returns once `now() >= t`.
+    fn sleep_until(&self, t: Duration);
+}
+
+/// Wall-clock time from the moment it was created.
+pub struct RealClock {
+    epoch: Instant,
+}
+
+impl RealClock {
+    pub fn new() -> RealClock {
+        RealClock {
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl Default for RealClock {
+    fn default() -> Self {
+        RealClock::new()
+    }
+}
+
+impl Clock for RealClock {
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+    fn sleep_until(&self, t: Duration) {
+        let now = self.now();
+        if t > now {
+            std::thread::sleep(t - now);
+        }
+    }
+}
+
+/// A clock that only moves when told to, or when someone sleeps on it (it jumps ahead at once).
+#[derive(Default)]
+pub struct ManualClock {
+    now: Mutex<Duration>,
+}
+
+impl ManualClock {
+    pub fn new() -> ManualClock {
+        ManualClock::default()
+    }
+    pub fn advance(&self, by: Duration) {
+        *self.now.lock().expect("clock lock") += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Duration {
+        *self.now.lock().expect("clock lock")
+    }
+    fn sleep_until(&self, t: Duration) {
+        let mut now = self.now.lock().expect("clock lock");
+        if t > *now {
+            *now = t;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_jumps_instead_of_sleeping() {
+        let c = ManualClock::new();
+        c.sleep_until(Duration::from_secs(3600));
+        assert_eq!(c.now(), Duration::from_secs(3600));
+        c.sleep_until(Duration::from_secs(1));
+        assert_eq!(c.now(), Duration::from_secs(3600));
+        c.advance(Duration::from_millis(5));
+        assert_eq!(c.now(), Duration::from_millis(3_600_005));
+    }
+
+    #[test]
+    fn real_clock_moves_forward() {
+        let c = RealClock::new();
+        let a = c.now();
+        c.sleep_until(a + Duration::from_millis(5));
+        assert!(c.now() >= a + Duration::from_millis(5));
+    }
+}
