@@ -7,7 +7,10 @@
 #![forbid(unsafe_code)]
 
 pub mod audio;
+pub mod cli;
+// pub mod commands;
 pub mod config;
+// pub mod http;
 pub mod library;
 pub mod station;
 pub mod units;

@@ -1,2 +1,14 @@
 //! The `drift` binary: parse the command line, start tracing, hand over to the library.
-fn main() {}
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRIFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = drift::cli::Cli::parse();
+    drift::commands::run(cli).map_err(|e| anyhow::anyhow!("{e}"))
+}

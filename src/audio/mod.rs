@@ -4,5 +4,6 @@ pub mod crossfade;
 pub mod decode;
 pub mod dsp;
 pub mod encode;
+pub mod fmp4;
 pub mod mp3_frames;
 pub mod resample;

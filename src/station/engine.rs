@@ -30,6 +30,9 @@ pub const PREROLL: Frames = Frames(8 * MP3_FRAME_SAMPLES);
 /// decoder (529) delays. Event positions include it, so titles change when the audio does.
 pub const OUTPUT_LATENCY: Frames = Frames(Limiter::LATENCY as u64 + 576 + 529);
 
+/// Longest crossfade of a skip: the listener asked for something else, so it should come soon.
+pub const SKIP_CROSSFADE: Frames = Frames(2 * 44_100);
+
 /// Whole MP3 frames and the stream position of the first one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chunk {
@@ -249,6 +252,26 @@ impl Engine {
         }
     }
 
+    /// Crossfades into the next track now (over at most [`SKIP_CROSSFADE`]), keeping the
+    /// scheduler's order: the planned next track is the one that comes.
+    pub fn skip(&mut self) {
+        let next = self.transition.take().map(|t| t.next);
+        let remaining = self
+            .decks
+            .last()
+            .map_or(Frames::ZERO, |d| d.end().0.saturating_sub(self.mix_pos.0));
+        let crossfade = Frames(self.cfg.crossfade.0.min(SKIP_CROSSFADE.0).min(remaining.0));
+        self.start_next(self.mix_pos, crossfade, next);
+    }
+
+    /// Uses a newer snapshot of the library for the picks still to come.
+    pub fn set_catalog(&mut self, catalog: Arc<Catalog>) {
+        self.catalog = catalog;
+    }
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
     /// The tracks sounding now (oldest first) and the one coming next.
     pub fn playing(&self) -> Vec<&Track> {
         self.decks.iter().map(|d| &d.track).collect()
@@ -410,4 +433,4 @@ impl Engine {
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -205,7 +205,8 @@ fn an_engine_from_a_checkpoint_renders_the_same_audio() {
         a.len(),
         b.len()
     );
-    // Skip the first frame (its bit reservoir lies before the cut), compare the rest.
+    // Skip the first frames (their bit reservoir lies before the cut), compare the rest: the
+    // encoder gets bit-identical PCM after the pre-roll, so this is far above any audible bound.
     let skip = 2 * 1152 * 2;
     let n = a.len().min(b.len());
     let (diff, sig) = a[skip..n]
@@ -215,6 +216,5 @@ fn an_engine_from_a_checkpoint_renders_the_same_audio() {
             (d + ((x - y) as f64).powi(2), s + (*x as f64).powi(2))
         });
     let snr = 10.0 * (sig / diff.max(1e-20)).log10();
-    eprintln!("SNR {snr}");
-    assert!(snr > 40.0, "resumed audio differs: SNR {snr:.1} dB");
+    assert!(snr > 90.0, "resumed audio differs: SNR {snr:.1} dB");
 }

@@ -1,5 +1,10 @@
 //! The station: picking tracks, mixing them in real time, and pacing the mix.
+pub mod broadcast;
 pub mod clock;
 pub mod deck;
 pub mod engine;
+pub mod events;
+pub mod render;
 pub mod scheduler;
+pub mod session;
+// pub mod registry;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs when it is missing: Debian's ffmpeg (a real decoder and
+# client), Chromium and Firefox ESR (the two MSE engines), PulseAudio (a null sink for Firefox),
+# and the npm packages of the browser tests. Safe to run again: it only installs what is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v ffprobe >/dev/null || need+=(ffmpeg)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/firefox-esr ] || need+=(firefox-esr)
+command -v pulseaudio >/dev/null || need+=(pulseaudio pulseaudio-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ -f package.json ] && [ ! -d node_modules ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,119 @@
+//! The command line (clap): every flag also reads an environment variable (`DRIFT_*`).
+use crate::audio::encode::Bitrate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "drift",
+    version,
+    about = "A self-hosted radio that drifts through your music"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Stream: scan the library in the background and serve sessions over HTTP.
+    Serve(ServeArgs),
+    /// Write a synthetic demo library (different tempi, keys, timbres and loudness).
+    DemoLibrary(DemoArgs),
+    /// Scan and analyse the library into the store (only new or changed files are read).
+    Scan(ScanArgs),
+    /// Render a mix offline, as fast as possible, and print its track list.
+    Render(RenderArgs),
+    /// Measure the pipeline's speed against ffmpeg doing the same job.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Folder to write the tracks into.
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 16)]
+    pub tracks: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Where the music is and where Drift keeps its state.
+#[derive(Args, Debug, Clone)]
+pub struct LibraryArgs {
+    /// A folder of music (repeatable). Without one, a generated demo library is used.
+    #[arg(long = "library", env = "DRIFT_LIBRARY", value_delimiter = ',')]
+    pub libraries: Vec<PathBuf>,
+    /// Where the SQLite store (and the demo library) live.
+    #[arg(long, env = "DRIFT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// How the mix sounds.
+#[derive(Args, Debug, Clone)]
+pub struct MixArgs {
+    /// MP3 bitrate in kbps: 128, 160, 192, 256 or 320.
+    #[arg(long, env = "DRIFT_BITRATE", default_value = "192")]
+    pub bitrate: Bitrate,
+    /// Crossfade length in seconds.
+    #[arg(long, env = "DRIFT_CROSSFADE", default_value_t = crate::config::DEFAULT_CROSSFADE_SECS)]
+    pub crossfade: f64,
+    /// Loudness every track is brought to, in LUFS.
+    #[arg(long, env = "DRIFT_TARGET_LUFS", default_value_t = crate::config::DEFAULT_TARGET_LUFS, allow_hyphen_values = true)]
+    pub target_lufs: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    #[command(flatten)]
+    pub mix: MixArgs,
+    /// Length of the mix in seconds.
+    #[arg(long)]
+    pub seconds: f64,
+    /// The MP3 file to write.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Seed of the track order (same seed, same mix).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Length of the benchmark mix in seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub seconds: f64,
+    /// LAME quality used by both Drift and ffmpeg (0 best … 9 fastest).
+    #[arg(long, default_value_t = crate::audio::encode::STREAM_QUALITY)]
+    pub quality: u8,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    #[command(flatten)]
+    pub mix: MixArgs,
+    /// Address to listen on.
+    #[arg(long, env = "DRIFT_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: std::net::SocketAddr,
+    /// Seconds of audio rendered ahead of what listeners hear (how long an outage players ride out).
+    #[arg(long, env = "DRIFT_LEAD", default_value_t = 15.0)]
+    pub lead: f64,
+    /// Seconds of audio kept behind the play point (for "save" and slow listeners).
+    #[arg(long, env = "DRIFT_HISTORY", default_value_t = 300.0)]
+    pub history: f64,
+    /// Run the station's clock this many times faster than real time (for tests).
+    #[arg(long, env = "DRIFT_TIME_SCALE", default_value_t = 1.0, hide = true)]
+    pub time_scale: f64,
+}

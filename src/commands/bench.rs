@@ -1,0 +1,180 @@
+//! `drift bench`: figures, not tests. Scan+analysis throughput, and the CPU cost of a long mix
+//! by our engine against ffmpeg doing the same job (same tracks, cues, gains, crossfades,
+//! limiter and LAME settings) in the same run.
+use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
+use crate::cli::BenchArgs;
+use crate::config::MixConfig;
+use crate::library::Catalog;
+use crate::station::clock::ManualClock;
+use crate::station::engine::{Engine, EngineEvent, OUTPUT_LATENCY};
+use crate::station::render::render;
+use crate::station::scheduler::Scheduler;
+use crate::store::Store;
+use crate::units::StreamPos;
+use cpu_time::ProcessTime;
+use std::process::Command;
+use std::time::Duration;
+
+pub fn run(a: BenchArgs) -> Result<(), CommandError> {
+    let work = tempfile_dir()?;
+    let libraries = if a.library.libraries.is_empty() {
+        vec![ensure_demo_library(&super::data_dir(&a.library.data_dir))?]
+    } else {
+        a.library.libraries.clone()
+    };
+    // A fresh store, so every file is decoded and analysed.
+    let mut store = Store::open(&work)?;
+    let cpu = ProcessTime::now();
+    let report = scan_libraries(&libraries, &mut store)?;
+    let scan_cpu = cpu.elapsed().as_secs_f64();
+    println!(
+        "scan+analysis: {} tracks in {:.2} s wall, {:.2} s CPU: {:.1} tracks/s",
+        report.analysed,
+        report.elapsed.as_secs_f64(),
+        scan_cpu,
+        report.analysed as f64 / report.elapsed.as_secs_f64().max(1e-9)
+    );
+
+    let catalog = catalog(&store)?;
+    let cfg = MixConfig {
+        lame_quality: a.quality,
+        ..MixConfig::default()
+    };
+    let mut engine = Engine::new(cfg.clone(), catalog.clone(), Scheduler::shuffle(1))?;
+    let out = work.join("drift.mp3");
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(&out).map_err(io("create output"))?);
+    let cpu = ProcessTime::now();
+    let rep = render(
+        &mut engine,
+        &ManualClock::new(),
+        Duration::ZERO,
+        StreamPos::from_secs(a.seconds),
+        &mut file,
+    )?;
+    let ours = cpu.elapsed().as_secs_f64();
+    println!(
+        "drift render: {:.0} s of audio in {ours:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second)",
+        a.seconds,
+        a.seconds / ours,
+        ours * 1000.0 / a.seconds
+    );
+
+    match ffmpeg_same_job(&catalog, &rep.events, &cfg, a.seconds, &work) {
+        Ok(theirs) => {
+            println!(
+                "ffmpeg (atrim+volume+acrossfade+alimiter+libmp3lame): {theirs:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second)",
+                a.seconds / theirs,
+                theirs * 1000.0 / a.seconds
+            );
+            println!("drift CPU / ffmpeg CPU = {:.2} (goal ≤ 0.8)", ours / theirs);
+        }
+        Err(e) => println!("ffmpeg comparison skipped: {e}"),
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> CommandError {
+    move |source| CommandError::Io {
+        context: format!("bench: cannot {what}"),
+        source,
+    }
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf, CommandError> {
+    let dir = std::env::temp_dir().join(format!("drift-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(io("create a work folder"))?;
+    Ok(dir)
+}
+
+/// Runs ffmpeg over the same track sequence and returns its user+system CPU seconds.
+fn ffmpeg_same_job(
+    catalog: &Catalog,
+    events: &[EngineEvent],
+    cfg: &MixConfig,
+    seconds: f64,
+    work: &std::path::Path,
+) -> Result<f64, String> {
+    let tracks: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::TrackStarted { track, pos }
+                if *pos < StreamPos::from_secs(seconds) + OUTPUT_LATENCY =>
+            {
+                catalog.get(track)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args([
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-benchmark",
+        "-y",
+    ]);
+    let mut graph = String::new();
+    for (i, t) in tracks.iter().enumerate() {
+        cmd.arg("-i").arg(&t.path);
+        let gain = cfg.target_loudness.0 - t.analysis.loudness.0;
+        graph += &format!(
+            "[{i}:a]aresample=44100,aformat=channel_layouts=stereo,atrim=start_sample={}:end_sample={},asetpts=PTS-STARTPTS,volume={gain:.2}dB[t{i}];",
+            t.analysis.cue_in.0, t.analysis.cue_out.0
+        );
+    }
+    let xf = cfg.crossfade.secs();
+    let mut last = "t0".to_string();
+    for i in 1..tracks.len() {
+        let shortest = tracks[i - 1]
+            .analysis
+            .playable()
+            .min(tracks[i].analysis.playable())
+            .secs()
+            / 2.0;
+        graph += &format!(
+            "[{last}][t{i}]acrossfade=d={:.3}:c1=qsin:c2=qsin[x{i}];",
+            xf.min(shortest)
+        );
+        last = format!("x{i}");
+    }
+    graph += &format!(
+        "[{last}]alimiter=limit={:.3}:level=disabled[out]",
+        cfg.peak_ceiling.amplitude()
+    );
+    cmd.args([
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[out]",
+        "-t",
+        &format!("{seconds}"),
+    ]);
+    cmd.args([
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        &format!("{}k", cfg.bitrate.kbps()),
+    ]);
+    cmd.args(["-compression_level", &cfg.lame_quality.to_string()]);
+    cmd.arg(work.join("ffmpeg.mp3"));
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run ffmpeg: {e}"))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("ffmpeg failed: {}", text.trim()));
+    }
+    // ffmpeg -benchmark prints "bench: utime=1.234s stime=0.123s rtime=1.300s".
+    let field = |name: &str| -> Option<f64> {
+        let at = text.find(&format!("{name}="))? + name.len() + 1;
+        text[at..].split('s').next()?.parse().ok()
+    };
+    match (field("utime"), field("stime")) {
+        (Some(u), Some(s)) => Ok(u + s),
+        _ => Err(format!("no timing in ffmpeg's output: {}", text.trim())),
+    }
+}

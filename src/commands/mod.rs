@@ -1,0 +1,157 @@
+//! The thin shell behind each CLI command: resolve paths, open the store, call the core.
+mod bench;
+mod render;
+mod serve;
+
+use crate::cli::{Cli, Command, LibraryArgs, MixArgs};
+use crate::config::MixConfig;
+use crate::library::demo::{write_demo_library, DemoOptions};
+use crate::library::scan::{scan, ScanOptions, ScanReport};
+use crate::library::Catalog;
+use crate::store::Store;
+use crate::units::{Db, Frames};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A command failed; the message is meant for the person at the terminal.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Scan(#[from] crate::library::scan::ScanError),
+    #[error(transparent)]
+    Demo(#[from] crate::library::demo::DemoError),
+    #[error(transparent)]
+    Engine(#[from] crate::station::engine::EngineError),
+    #[error(transparent)]
+    Render(#[from] crate::station::render::RenderError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), CommandError> {
+    match cli.command {
+        Command::DemoLibrary(a) => {
+            let opts = DemoOptions {
+                tracks: a.tracks,
+                seed: a.seed,
+                ..DemoOptions::default()
+            };
+            let files = write_demo_library(&a.dir, &opts)?;
+            println!("wrote {} tracks to {}", files.len(), a.dir.display());
+            Ok(())
+        }
+        Command::Scan(a) => {
+            let (mut store, libraries) = open_library(&a.library)?;
+            let report = scan_libraries(&libraries, &mut store)?;
+            println!("{}", report_line(&report));
+            for (path, reason) in store.failures()? {
+                println!("  skipped {}: {reason}", path.display());
+            }
+            Ok(())
+        }
+        Command::Serve(a) => serve::run(a),
+        Command::Render(a) => render::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
+}
+
+/// The data dir: the flag, else `$XDG_DATA_HOME/drift`, else `~/.local/share/drift`.
+pub fn data_dir(arg: &Option<PathBuf>) -> PathBuf {
+    if let Some(d) = arg {
+        return d.clone();
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("drift");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/drift"),
+        None => PathBuf::from("drift-data"),
+    }
+}
+
+/// Opens the store and resolves the libraries; with none given, the demo library in the data
+/// dir (generated on first use).
+pub fn open_library(args: &LibraryArgs) -> Result<(Store, Vec<PathBuf>), CommandError> {
+    let dir = data_dir(&args.data_dir);
+    let store = Store::open(&dir)?;
+    let libraries = if args.libraries.is_empty() {
+        vec![ensure_demo_library(&dir)?]
+    } else {
+        for lib in &args.libraries {
+            if !lib.is_dir() {
+                return Err(CommandError::Usage(format!(
+                    "the library {} is not a folder",
+                    lib.display()
+                )));
+            }
+        }
+        args.libraries.clone()
+    };
+    Ok((store, libraries))
+}
+
+/// The demo library in `data_dir`, written on first use.
+pub fn ensure_demo_library(data_dir: &std::path::Path) -> Result<PathBuf, CommandError> {
+    let dir = data_dir.join("demo-library");
+    let done = dir.join(".complete");
+    if !done.exists() {
+        tracing::info!("generating the demo library in {}", dir.display());
+        write_demo_library(&dir, &DemoOptions::default())?;
+        std::fs::write(&done, b"").map_err(|source| CommandError::Io {
+            context: format!("cannot write {}", done.display()),
+            source,
+        })?;
+    }
+    Ok(dir)
+}
+
+pub fn scan_libraries(
+    libraries: &[PathBuf],
+    store: &mut Store,
+) -> Result<ScanReport, CommandError> {
+    let opts = ScanOptions {
+        progress: std::io::stderr().is_terminal(),
+    };
+    Ok(scan(libraries, store, &opts)?)
+}
+
+pub fn report_line(r: &ScanReport) -> String {
+    format!("{r}")
+}
+
+/// The playable tracks, or a clear message when there are none.
+pub fn catalog(store: &Store) -> Result<Arc<Catalog>, CommandError> {
+    let tracks = store.tracks()?;
+    if tracks.is_empty() {
+        return Err(CommandError::Usage(
+            "the library has no playable tracks (run `drift scan` to see why)".into(),
+        ));
+    }
+    Ok(Arc::new(Catalog::new(tracks)))
+}
+
+pub fn mix_config(m: &MixArgs) -> Result<MixConfig, CommandError> {
+    if !(0.0..=crate::config::MAX_CROSSFADE_SECS).contains(&m.crossfade) {
+        return Err(CommandError::Usage(format!(
+            "--crossfade must be between 0 and {} seconds",
+            crate::config::MAX_CROSSFADE_SECS
+        )));
+    }
+    let cfg = MixConfig {
+        crossfade: Frames::from_secs(m.crossfade),
+        target_loudness: Db(m.target_lufs),
+        bitrate: m.bitrate,
+        ..MixConfig::default()
+    };
+    cfg.validate().map_err(CommandError::Usage)?;
+    Ok(cfg)
+}

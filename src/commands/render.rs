@@ -1,0 +1,80 @@
+//! `drift render`: scan, then mix N seconds offline into an MP3 file and print the track list.
+use super::{catalog, mix_config, open_library, scan_libraries, CommandError};
+use crate::cli::RenderArgs;
+use crate::library::Catalog;
+use crate::station::clock::ManualClock;
+use crate::station::engine::{Engine, EngineEvent};
+use crate::station::render::render;
+use crate::station::scheduler::Scheduler;
+use crate::units::StreamPos;
+use std::io::BufWriter;
+use std::time::{Duration, Instant};
+
+pub fn run(a: RenderArgs) -> Result<(), CommandError> {
+    if !(a.seconds > 0.0 && a.seconds <= 7.0 * 24.0 * 3600.0) {
+        return Err(CommandError::Usage(
+            "--seconds must be more than 0 and at most a week".into(),
+        ));
+    }
+    let cfg = mix_config(&a.mix)?;
+    let (mut store, libraries) = open_library(&a.library)?;
+    scan_libraries(&libraries, &mut store)?;
+    let catalog = catalog(&store)?;
+    let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::shuffle(a.seed))?;
+
+    // Write next to the target and rename at the end, so a failed render leaves no half file.
+    let tmp = a.output.with_extension("mp3.partial");
+    let io = |source, what: &str| CommandError::Io {
+        context: format!("cannot {what} {}", tmp.display()),
+        source,
+    };
+    let file = std::fs::File::create(&tmp).map_err(|e| io(e, "create"))?;
+    let mut out = BufWriter::new(file);
+    let started = Instant::now();
+    let report = render(
+        &mut engine,
+        &ManualClock::new(),
+        Duration::ZERO,
+        StreamPos::from_secs(a.seconds),
+        &mut out,
+    );
+    drop(out);
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&tmp, &a.output).map_err(|e| io(e, "rename"))?;
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "rendered {:.1} s to {} in {took:.1} s ({:.0}× real time)",
+        a.seconds,
+        a.output.display(),
+        a.seconds / took.max(1e-9)
+    );
+    print!("{}", track_list(&catalog, &report.events));
+    Ok(())
+}
+
+/// One line per event: the stream time at which it is heard and what happened.
+pub fn track_list(catalog: &Catalog, events: &[EngineEvent]) -> String {
+    let mut s = String::new();
+    for e in events {
+        let (pos, what) = match e {
+            EngineEvent::TrackStarted { pos, track } => (
+                *pos,
+                catalog
+                    .get(track)
+                    .map_or(track.to_string(), |t| t.display_name()),
+            ),
+            EngineEvent::TrackFailed { pos, track, reason } => {
+                (*pos, format!("(skipped {track}: {reason})"))
+            }
+        };
+        let secs = pos.secs();
+        s += &format!("{:>4}:{:04.1}  {what}\n", (secs / 60.0) as u64, secs % 60.0);
+    }
+    s
+}

@@ -1,0 +1,150 @@
+//! `drift serve`: open the store, start the HTTP server at once, scan the library in the
+//! background (publishing tracks as they are ready), and shut down cleanly on SIGINT/SIGTERM,
+//! telling clients to reconnect and saving every session.
+use super::{data_dir, ensure_demo_library, mix_config, scan_libraries, CommandError};
+use crate::cli::ServeArgs;
+use crate::http::{router, AppState, Metrics};
+use crate::library::Catalog;
+use crate::station::clock::{Clock, ScaledClock};
+use crate::station::events::StationEvent;
+use crate::station::registry::{random_id, Registry};
+use crate::station::session::SessionParams;
+use crate::store::Store;
+use crate::units::Frames;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+pub fn run(a: ServeArgs) -> Result<(), CommandError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CommandError::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    rt.block_on(serve(a))
+}
+
+async fn serve(a: ServeArgs) -> Result<(), CommandError> {
+    let mix = mix_config(&a.mix)?;
+    if !(1.0..=120.0).contains(&a.lead) || !(10.0..=3600.0).contains(&a.history) {
+        return Err(CommandError::Usage(
+            "--lead must be 1–120 s and --history 10–3600 s".into(),
+        ));
+    }
+    if !(a.time_scale > 0.0 && a.time_scale <= 100.0) {
+        return Err(CommandError::Usage("--time-scale must be in (0, 100]".into()));
+    }
+    let dir = data_dir(&a.library.data_dir);
+    let store = Store::open(&dir)?;
+    let catalog = Arc::new(RwLock::new(Arc::new(Catalog::new(store.tracks()?))));
+    let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(a.time_scale));
+    let params = SessionParams {
+        lead: Frames::from_secs(a.lead),
+        history: Frames::from_secs(a.history),
+        mix: mix.clone(),
+    };
+    let app = Arc::new(AppState {
+        instance_id: random_id(),
+        registry: Registry::new(catalog.clone(), clock.clone(), params, Arc::new(Mutex::new(store))),
+        catalog: catalog.clone(),
+        clock,
+        metrics: Metrics::default(),
+        bitrate: mix.bitrate.kbps(),
+        scan_done: Default::default(),
+    });
+
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .map_err(|source| CommandError::Io {
+            context: format!("cannot listen on {}", a.listen),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| CommandError::Io {
+        context: "no local address".into(),
+        source,
+    })?;
+    println!("Drift is on the air: open http://{addr}/");
+    let _ = std::io::stdout().flush();
+
+    let scan_app = app.clone();
+    let libraries = a.library.libraries.clone();
+    tokio::task::spawn_blocking(move || background_scan(&scan_app, &dir, libraries));
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let shutdown_app = app.clone();
+    let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: telling listeners to reconnect");
+        for h in shutdown_app.registry.running() {
+            h.shared.publish(StationEvent::Restart {
+                reason: "shutdown".into(),
+                retry_after: 2.0,
+            });
+            h.shared.end_audio_responses();
+        }
+        let _ = stop_tx.send(true);
+    });
+    let mut stop_rx2 = stop_rx.clone();
+    tokio::select! {
+        r = server => r.map_err(|source| CommandError::Io { context: "server failed".into(), source })?,
+        // Event streams never end on their own: give them a moment after the signal, then go.
+        _ = async move {
+            let _ = stop_rx2.wait_for(|s| *s).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        } => {}
+    }
+    drop(stop_rx);
+    let registry_app = app.clone();
+    tokio::task::spawn_blocking(move || registry_app.registry.shutdown())
+        .await
+        .ok();
+    tracing::info!("sessions saved; bye");
+    Ok(())
+}
+
+/// Scans the libraries (the demo one if none) on its own store connection and publishes the
+/// new catalog; sessions pick it up for their next pick.
+fn background_scan(app: &AppState, dir: &std::path::Path, libraries: Vec<PathBuf>) {
+    let result = (|| -> Result<(), CommandError> {
+        let libraries = if libraries.is_empty() {
+            vec![ensure_demo_library(dir)?]
+        } else {
+            libraries
+        };
+        let mut store = Store::open(dir)?;
+        let report = scan_libraries(&libraries, &mut store)?;
+        tracing::info!("{report}");
+        let tracks = store.tracks()?;
+        *app.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Catalog::new(tracks));
+        Ok(())
+    })();
+    if let Err(e) = result {
+        tracing::error!("library scan failed: {e}");
+    }
+    app.scan_done.store(true, Ordering::Relaxed);
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,83 @@
+//! HTTP: the axum server, one module per resource, and the formats it speaks (ICY).
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod events;
+pub mod icy;
+pub mod ops;
+pub mod stream;
+
+use crate::library::Catalog;
+use crate::station::clock::Clock;
+use crate::station::registry::Registry;
+use axum::http::{header, HeaderName, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+use tower_http::cors::{Any, CorsLayer};
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub bytes_sent: AtomicU64,
+    pub listeners_total: AtomicU64,
+    pub slow_listener_drops: AtomicU64,
+    pub events_clients: AtomicU64,
+}
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Changes every time the server process starts; clients soft-restart when it does.
+    pub instance_id: String,
+    pub registry: Registry,
+    pub catalog: Arc<RwLock<Arc<Catalog>>>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub bitrate: u16,
+    /// Set once the first scan finished (even with no tracks), for /health.
+    pub scan_done: std::sync::atomic::AtomicBool,
+}
+
+pub type App = Arc<AppState>;
+
+impl AppState {
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(app: App) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            HeaderName::from_static("icy-metadata"),
+            header::RANGE,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("icy-metaint"),
+            HeaderName::from_static("icy-name"),
+            HeaderName::from_static("icy-br"),
+            HeaderName::from_static("x-drift-position"),
+            header::CONTENT_DISPOSITION,
+        ]);
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .route("/stream/bootstrap", get(api::bootstrap))
+        .route("/stream/{fp}", get(stream::stream))
+        .route("/events/{fp}", get(events::events))
+        .route("/api/sessions", post(api::create))
+        .route("/api/sessions/{fp}", get(api::state))
+        .route("/api/sessions/{fp}/skip", post(api::skip))
+        .route("/api/sessions/{fp}/refresh", post(api::refresh))
+        .route("/api/sessions/{fp}/save", get(api::save))
+        .route("/listen/{file}", get(api::m3u))
+        .fallback(assets::asset)
+        .layer(cors)
+        .with_state(app)
+}

@@ -1,0 +1,49 @@
+//! Operations: `/health` for probes and `/metrics` in Prometheus text format.
+use super::App;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+pub async fn health(State(app): State<App>) -> impl IntoResponse {
+    Json(json!({
+        "status": "ok",
+        "instanceId": app.instance_id,
+        "tracks": app.catalog().len(),
+        "scanComplete": app.scan_done.load(Ordering::Relaxed),
+        "sessions": app.registry.running().len(),
+    }))
+}
+
+pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    let sessions = app.registry.running();
+    let listeners: usize = sessions.iter().map(|s| s.shared.lock().listeners).sum();
+    let ring_bytes: usize = sessions.iter().map(|s| s.shared.lock().ring.bytes()).sum();
+    let m = &app.metrics;
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP drift_{name} {help}\n# TYPE drift_{name} {kind}\ndrift_{name} {value}");
+    };
+    metric("sessions", "gauge", "Sessions with a running engine.", sessions.len() as u64);
+    metric("listeners", "gauge", "Open audio responses.", listeners as u64);
+    metric("listeners_total", "counter", "Audio responses ever opened.", m.listeners_total.load(Ordering::Relaxed));
+    metric("bytes_sent_total", "counter", "Audio bytes sent to listeners.", m.bytes_sent.load(Ordering::Relaxed));
+    metric("slow_listener_drops_total", "counter", "Listeners dropped for falling behind the ring.", m.slow_listener_drops.load(Ordering::Relaxed));
+    metric("events_clients_total", "counter", "Event streams ever opened.", m.events_clients.load(Ordering::Relaxed));
+    metric("ring_bytes", "gauge", "Audio held in broadcast rings.", ring_bytes as u64);
+    metric("tracks", "gauge", "Playable tracks in the library.", app.catalog().len() as u64);
+    let underruns: u64 = sessions.iter().map(|s| s.shared.stats.underruns.load(Ordering::Relaxed)).sum();
+    metric("engine_underruns_total", "counter", "Times an engine fell behind its play point.", underruns);
+    let rtf = sessions
+        .iter()
+        .map(|s| s.shared.stats.realtime_factor())
+        .fold(0.0f64, f64::max);
+    let _ = writeln!(
+        out,
+        "# HELP drift_encoder_realtime_factor Audio seconds rendered per second of engine thread time (best session).\n# TYPE drift_encoder_realtime_factor gauge\ndrift_encoder_realtime_factor {rtf:.1}"
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

@@ -1,0 +1,175 @@
+//! All sessions of a server: creating them, finding them (in memory or saved in the store),
+//! starting their engine threads, and stopping them at shutdown with their state saved.
+use super::clock::Clock;
+use super::engine::EngineError;
+use super::session::{self, Control, Persist, SessionParams, Shared, Snapshot};
+use crate::library::Catalog;
+use crate::store::{SessionRow, Store, StoreError};
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// A running session.
+pub struct Handle {
+    pub shared: Arc<Shared>,
+    /// Token whose bearer may control the session.
+    pub owner: String,
+    control: Mutex<mpsc::Sender<Control>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Handle {
+    pub fn fingerprint(&self) -> &str {
+        &self.shared.fingerprint
+    }
+    pub fn is_owner(&self, token: Option<&str>) -> bool {
+        token.is_some_and(|t| constant_time_eq(t.as_bytes(), self.owner.as_bytes()))
+    }
+    pub fn skip(&self) {
+        let _ = self.control.lock().unwrap_or_else(|p| p.into_inner()).send(Control::Skip);
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A random URL-safe identifier with 128 bits of entropy.
+pub fn random_id() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+pub struct Registry {
+    sessions: Mutex<HashMap<String, Arc<Handle>>>,
+    catalog: Arc<RwLock<Arc<Catalog>>>,
+    clock: Arc<dyn Clock>,
+    params: SessionParams,
+    store: Arc<Mutex<Store>>,
+}
+
+impl Registry {
+    pub fn new(
+        catalog: Arc<RwLock<Arc<Catalog>>>,
+        clock: Arc<dyn Clock>,
+        params: SessionParams,
+        store: Arc<Mutex<Store>>,
+    ) -> Registry {
+        Registry {
+            sessions: Mutex::new(HashMap::new()),
+            catalog,
+            clock,
+            params,
+            store,
+        }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new session with a new owner token.
+    pub fn create(&self) -> Result<Arc<Handle>, RegistryError> {
+        let fp = random_id();
+        let owner = random_id();
+        self.store().save_session(&SessionRow {
+            fingerprint: fp.clone(),
+            owner: owner.clone(),
+            snapshot: None,
+        })?;
+        self.start(fp, owner, None)
+    }
+
+    /// The session with this fingerprint: running, or restored from the store. `None` if unknown.
+    pub fn get(&self, fp: &str) -> Result<Option<Arc<Handle>>, RegistryError> {
+        if let Some(h) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(fp) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(row) = self.store().load_session(fp)? else {
+            return Ok(None);
+        };
+        let snapshot = row
+            .snapshot
+            .as_deref()
+            .and_then(|s| serde_json::from_str::<Snapshot>(s).ok());
+        self.start(row.fingerprint, row.owner, snapshot).map(Some)
+    }
+
+    /// The session players get when they name none; made on first use and kept.
+    pub fn default_session(&self) -> Result<Arc<Handle>, RegistryError> {
+        let existing = self.store().default_session()?;
+        if let Some(fp) = existing {
+            if let Some(h) = self.get(&fp)? {
+                return Ok(h);
+            }
+        }
+        let h = self.create()?;
+        self.store().set_default_session(h.fingerprint())?;
+        Ok(h)
+    }
+
+    fn start(&self, fp: String, owner: String, restore: Option<Snapshot>) -> Result<Arc<Handle>, RegistryError> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(h) = sessions.get(&fp) {
+            return Ok(h.clone());
+        }
+        let seed = rand::random();
+        let (shared, engine) = session::prepare(
+            fp.clone(),
+            self.params.clone(),
+            self.catalog.clone(),
+            self.clock.clone(),
+            restore,
+            seed,
+        )?;
+        let (tx, rx) = mpsc::channel();
+        let store = self.store.clone();
+        let owner_for_save = owner.clone();
+        let persist: Persist = Arc::new(move |s: &Shared| {
+            let Some(snapshot) = s.snapshot() else { return };
+            let row = SessionRow {
+                fingerprint: s.fingerprint.clone(),
+                owner: owner_for_save.clone(),
+                snapshot: serde_json::to_string(&snapshot).ok(),
+            };
+            if let Err(e) = store.lock().unwrap_or_else(|p| p.into_inner()).save_session(&row) {
+                tracing::warn!(session = %s.fingerprint, "cannot save the session: {e}");
+            }
+        });
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("engine-{}", &fp[..6.min(fp.len())]))
+            .spawn(move || session::run(thread_shared, engine, rx, persist))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let handle = Arc::new(Handle {
+            shared,
+            owner,
+            control: Mutex::new(tx),
+            thread: Mutex::new(Some(thread)),
+        });
+        sessions.insert(fp, handle.clone());
+        Ok(handle)
+    }
+
+    pub fn running(&self) -> Vec<Arc<Handle>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Stops every engine thread; each saves its state on the way out.
+    pub fn shutdown(&self) {
+        for h in self.running() {
+            let _ = h.control.lock().unwrap_or_else(|p| p.into_inner()).send(Control::Stop);
+            if let Some(t) = h.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = t.join();
+            }
+        }
+    }
+}

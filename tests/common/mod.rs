@@ -1,0 +1,150 @@
+//! Test support: a generated library and a real `drift serve` on 127.0.0.1:0.
+#![allow(dead_code)]
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A small demo library (short tracks) in `dir`, generated once per test binary and copied.
+pub fn library(dir: &Path, tracks: usize) -> PathBuf {
+    let lib = dir.join("music");
+    let opts = drift::library::demo::DemoOptions {
+        tracks,
+        seed: 7,
+        min_secs: 12.0,
+        max_secs: 18.0,
+    };
+    drift::library::demo::write_demo_library(&lib, &opts).expect("demo library");
+    lib
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub library: PathBuf,
+    args: Vec<String>,
+}
+
+impl Server {
+    /// Starts `drift serve` and waits until it has tracks to play.
+    pub fn start(library: &Path, data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_on(library, data_dir, "127.0.0.1:0", extra)
+    }
+
+    pub fn start_on(library: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
+            .arg("serve")
+            .arg("--library")
+            .arg(library)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--listen")
+            .arg(listen)
+            .args(&args)
+            .env("DRIFT_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start drift serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = lines.next().expect("server printed its address").unwrap();
+        let base = line
+            .split("http://")
+            .nth(1)
+            .map(|s| format!("http://{}", s.trim_end_matches('/')))
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        std::thread::spawn(move || for _ in lines {});
+        let server = Server {
+            child,
+            base,
+            data_dir: data_dir.to_path_buf(),
+            library: library.to_path_buf(),
+            args,
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(v) = get_json(&format!("{}/health", self.base)) {
+                if v["tracks"].as_u64().unwrap_or(0) > 0 && v["scanComplete"] == true {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "server never got ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `kill -9`: no shutdown code runs.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new process on the same data dir (and the same port when `same_port`).
+    pub fn restart(&mut self, same_port: bool) -> Server {
+        self.kill();
+        let listen = if same_port {
+            self.base.trim_start_matches("http://").to_string()
+        } else {
+            "127.0.0.1:0".into()
+        };
+        let extra: Vec<&str> = self.args.iter().map(|s| s.as_str()).collect();
+        Server::start_on(
+            &self.library.clone(),
+            &self.data_dir.clone(),
+            &listen,
+            &extra,
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+pub fn get_json(url: &str) -> Result<serde_json::Value, String> {
+    let r = client().get(url).send().map_err(|e| e.to_string())?;
+    r.json().map_err(|e| e.to_string())
+}
+
+/// Reads from an open response until `n` bytes arrived or `timeout` passed.
+pub fn read_bytes(r: &mut impl std::io::Read, n: usize, timeout: Duration) -> Vec<u8> {
+    let started = Instant::now();
+    let mut out = Vec::with_capacity(n);
+    let mut buf = vec![0u8; 65_536];
+    while out.len() < n && started.elapsed() < timeout {
+        match r.read(&mut buf[..(n - out.len()).min(65_536)]) {
+            Ok(0) => break,
+            Ok(k) => out.extend_from_slice(&buf[..k]),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+pub fn have(cmd: &str) -> bool {
+    Command::new(cmd).arg("-version").output().is_ok()
+}

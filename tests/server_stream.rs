@@ -1,0 +1,220 @@
+//! The stream against a real `drift serve`: frame chain, lead, shared bytes, `from=`, ICY,
+//! slow listeners, and a real client (ffmpeg).
+mod common;
+use common::*;
+use drift::audio::mp3_frames::split_all;
+use std::io::Read;
+use std::time::Duration;
+
+const BYTES_PER_SEC: f64 = 24_000.0; // 192 kbps
+const FRAME_SECS: f64 = 1152.0 / 44_100.0;
+
+fn open(url: &str, icy: bool) -> (reqwest::blocking::Response, f64) {
+    let mut req = client().get(url);
+    if icy {
+        req = req.header("Icy-MetaData", "1");
+    }
+    let r = req.send().unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    assert_eq!(r.headers()["content-type"], "audio/mpeg");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let pos: f64 = r.headers()["x-drift-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (r, pos)
+}
+
+#[test]
+fn stream_lead_sharing_and_resume_inside_the_ring() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 5);
+    let server = Server::start(
+        &lib,
+        &dir.path().join("data"),
+        &["--lead", "6", "--time-scale", "4"],
+    );
+    let fp = get_json(&server.url("/stream/bootstrap")).unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A new listener gets the lead at once: ~6 s of audio within a moment.
+    let (mut a, pos_a) = open(&server.url(&format!("/stream/{fp}")), false);
+    let started = std::time::Instant::now();
+    let first = read_bytes(
+        &mut a,
+        (6.0 * BYTES_PER_SEC) as usize,
+        Duration::from_secs(10),
+    );
+    let took = started.elapsed().as_secs_f64() * 4.0; // in audio seconds
+    assert!(
+        took < 2.0,
+        "the lead took {took:.2} audio seconds to arrive"
+    );
+
+    // Then real time, across several track changes (12–18 s tracks): an unbroken frame chain.
+    let more = read_bytes(
+        &mut a,
+        (45.0 * BYTES_PER_SEC) as usize,
+        Duration::from_secs(60),
+    );
+    let all = [first, more].concat();
+    let frames = split_all(&all);
+    let framed: usize = frames.iter().map(|f| f.data.len()).sum();
+    assert!(
+        all.len() - framed < 1500,
+        "{} stray bytes",
+        all.len() - framed
+    );
+    assert!(frames
+        .iter()
+        .all(|f| f.header.bitrate_kbps == 192 && f.header.sample_rate == 44_100));
+
+    // A second listener joining later gets byte-identical frames where they overlap.
+    let (mut b, pos_b) = open(&server.url(&format!("/stream/{fp}")), false);
+    let b_bytes = read_bytes(
+        &mut b,
+        (8.0 * BYTES_PER_SEC) as usize,
+        Duration::from_secs(20),
+    );
+    let b_frames = split_all(&b_bytes);
+    let offset = ((pos_b - pos_a) / FRAME_SECS).round() as usize;
+    assert!(pos_b > pos_a && offset < frames.len());
+    let overlap = (frames.len() - offset).min(b_frames.len());
+    assert!(overlap > 100, "overlap of {overlap} frames");
+    for i in 0..overlap {
+        assert_eq!(
+            frames[offset + i].data,
+            b_frames[i].data,
+            "frame {i} differs"
+        );
+    }
+
+    // `from=` inside the ring continues byte-exactly.
+    let k = frames.len() - 200;
+    let p = pos_a + k as f64 * FRAME_SECS;
+    let (mut c, pos_c) = open(&server.url(&format!("/stream/{fp}?from={p:.6}")), false);
+    assert!((pos_c - p).abs() < FRAME_SECS, "{pos_c} vs {p}");
+    let c_frames = split_all(&read_bytes(&mut c, 100 * 700, Duration::from_secs(20)));
+    for i in 0..50 {
+        assert_eq!(
+            frames[k + i].data,
+            c_frames[i].data,
+            "from= frame {i} differs"
+        );
+    }
+}
+
+#[test]
+fn icy_titles_change_where_the_track_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 4);
+    let server = Server::start(
+        &lib,
+        &dir.path().join("data"),
+        &["--lead", "4", "--time-scale", "8"],
+    );
+    let (mut r, pos) = open(&server.url("/stream/default"), true);
+    assert_eq!(r.headers()["icy-metaint"], "16000");
+    assert!(r.headers().contains_key("icy-name"));
+    assert_eq!(r.headers()["icy-br"], "192");
+    let data = read_bytes(
+        &mut r,
+        (40.0 * BYTES_PER_SEC) as usize,
+        Duration::from_secs(30),
+    );
+    let (audio, titles) = drift::http::icy::strip(&data, 16_000);
+    assert!(
+        split_all(&audio).len() > 1000,
+        "audio is whole frames after stripping"
+    );
+    assert!(titles.len() >= 2, "{titles:?}");
+    let names: std::collections::HashSet<_> = titles.iter().map(|t| t.1.clone()).collect();
+    assert!(names.len() >= 2, "the title never changed: {titles:?}");
+    // Each change lands within one metadata interval after the track's start position.
+    let state = get_json(&server.url("/api/sessions/default")).unwrap();
+    let history = state["history"].as_array().unwrap();
+    for w in titles.windows(2).filter(|w| w[0].1 != w[1].1) {
+        let at = pos + w[1].0 as f64 / BYTES_PER_SEC;
+        let start = history
+            .iter()
+            .filter_map(|h| h["position"].as_f64())
+            .filter(|p| *p > pos)
+            .min_by(|a, b| (a - at).abs().total_cmp(&(b - at).abs()))
+            .unwrap();
+        assert!(
+            at >= start - 0.1 && at - start <= 16_000.0 / BYTES_PER_SEC + 0.1,
+            "title at {at:.2}, track at {start:.2}"
+        );
+    }
+}
+
+#[test]
+fn a_slow_listener_is_dropped_and_others_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 3);
+    let server = Server::start(
+        &lib,
+        &dir.path().join("data"),
+        &["--lead", "4", "--history", "10", "--time-scale", "40"],
+    );
+    // The slow one reads a little, then stops reading; the normal one keeps up.
+    let (mut slow, _) = open(&server.url("/stream/default"), false);
+    let _ = read_bytes(&mut slow, 1000, Duration::from_secs(5));
+    let (mut normal, _) = open(&server.url("/stream/default"), false);
+    let got = read_bytes(
+        &mut normal,
+        (400.0 * BYTES_PER_SEC) as usize,
+        Duration::from_secs(60),
+    );
+    assert!(
+        got.len() as f64 >= 390.0 * BYTES_PER_SEC,
+        "normal listener starved: {}",
+        got.len()
+    );
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let drops: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("drift_slow_listener_drops_total "))
+        .and_then(|l| l.split(' ').nth(1)?.parse().ok())
+        .unwrap();
+    assert!(drops >= 1, "{metrics}");
+    // The slow connection was ended by the server.
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+}
+
+#[test]
+fn ffmpeg_plays_the_stream_with_icy_titles() {
+    if !have("ffmpeg") {
+        panic!("ffmpeg is required (make deps installs it)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 3);
+    let server = Server::start(
+        &lib,
+        &dir.path().join("data"),
+        &["--lead", "15", "--time-scale", "4"],
+    );
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-v", "info", "-icy", "1", "-i"])
+        .arg(server.url("/stream/default"))
+        .args(["-t", "20", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.to_lowercase().contains("error"),
+        "decode errors: {err}"
+    );
+    assert!(err.contains("StreamTitle"), "no StreamTitle in: {err}");
+    assert!(err.contains("time=00:00:2"), "did not read 20 s: {err}");
+}
