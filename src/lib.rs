@@ -6,6 +6,7 @@
 //! positions, which the server broadcasts to listeners.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod audio;
 pub mod library;
 pub mod units;
