@@ -71,13 +71,15 @@ impl StereoResampler {
     pub fn finish(&mut self, out: &mut Vec<f32>) {
         let expected = self.frames_in * SAMPLE_RATE as u64 / self.from as u64;
         while self.frames_out < expected {
-            let rest: Vec<Vec<f32>> = self.pending.iter().map(|c| c.to_vec()).collect();
-            for c in self.pending.iter_mut() {
-                c.clear();
-            }
+            let rest: Vec<Vec<f32>> = self.pending.iter_mut().map(std::mem::take).collect();
+            let input = if rest[0].is_empty() {
+                None
+            } else {
+                Some(&rest[..])
+            };
             let planar = self
                 .inner
-                .process_partial(Some(&rest), None)
+                .process_partial(input, None)
                 .expect("partial chunk is never larger than a whole one");
             if planar[0].is_empty() {
                 break;
