@@ -9,4 +9,5 @@
 pub mod analysis;
 pub mod audio;
 pub mod library;
+pub mod store;
 pub mod units;
