@@ -3,14 +3,16 @@
 //! Data flows from `library` (scan files, read tags, run `analysis`) into `store` (SQLite);
 //! the `station` scheduler picks tracks and the engine mixes them (decode → resample →
 //! normalise → crossfade → encode, in `audio`) into frame-aligned MP3 chunks with stream
-//! positions, which the server broadcasts to listeners.
+//! positions, which sessions put in a broadcast ring that `http` serves to listeners.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod audio;
 pub mod cli;
-// pub mod commands;
+pub mod commands;
 pub mod config;
-// pub mod http;
+pub mod http;
 pub mod library;
 pub mod station;
+pub mod store;
 pub mod units;

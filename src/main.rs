@@ -10,5 +10,5 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = drift::cli::Cli::parse();
-    drift::commands::run(cli).map_err(|e| anyhow::anyhow!("{e}"))
+    Ok(drift::commands::run(cli)?)
 }

@@ -91,12 +91,12 @@ impl StereoResampler {
     fn emit(&mut self, planar: &[Vec<f32>], limit: u64, out: &mut Vec<f32>) {
         let skip = self.to_drop.min(planar[0].len());
         self.to_drop -= skip;
-        for i in skip..planar[0].len() {
+        for (&left, &right) in planar[0][skip..].iter().zip(&planar[1][skip..]) {
             if self.frames_out >= limit {
                 return;
             }
-            out.push(planar[0][i]);
-            out.push(planar[1][i]);
+            out.push(left);
+            out.push(right);
             self.frames_out += 1;
         }
     }

@@ -125,7 +125,17 @@ pub fn scan_libraries(
 }
 
 pub fn report_line(r: &ScanReport) -> String {
-    format!("{r}")
+    format!(
+        "scanned {} files in {:.1} s: {} analysed ({:.1} tracks/s), {} unchanged, {} renamed or copied, {} removed, {} skipped",
+        r.seen,
+        r.elapsed.as_secs_f64(),
+        r.analysed,
+        r.tracks_per_sec,
+        r.unchanged,
+        r.reused,
+        r.removed,
+        r.failed
+    )
 }
 
 /// The playable tracks, or a clear message when there are none.

@@ -36,7 +36,9 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         ));
     }
     if !(a.time_scale > 0.0 && a.time_scale <= 100.0) {
-        return Err(CommandError::Usage("--time-scale must be in (0, 100]".into()));
+        return Err(CommandError::Usage(
+            "--time-scale must be in (0, 100]".into(),
+        ));
     }
     let dir = data_dir(&a.library.data_dir);
     let store = Store::open(&dir)?;
@@ -49,7 +51,12 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     };
     let app = Arc::new(AppState {
         instance_id: random_id(),
-        registry: Registry::new(catalog.clone(), clock.clone(), params, Arc::new(Mutex::new(store))),
+        registry: Registry::new(
+            catalog.clone(),
+            clock.clone(),
+            params,
+            Arc::new(Mutex::new(store)),
+        ),
         catalog: catalog.clone(),
         clock,
         metrics: Metrics::default(),
@@ -117,7 +124,7 @@ fn background_scan(app: &AppState, dir: &std::path::Path, libraries: Vec<PathBuf
         };
         let mut store = Store::open(dir)?;
         let report = scan_libraries(&libraries, &mut store)?;
-        tracing::info!("{report}");
+        tracing::info!("{}", super::report_line(&report));
         let tracks = store.tracks()?;
         *app.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Catalog::new(tracks));
         Ok(())

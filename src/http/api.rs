@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 /// Fingerprints are URL-safe base64; anything else cannot name a session.
 fn valid_fingerprint(fp: &str) -> bool {
-    (1..=64).contains(&fp.len()) && fp.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=64).contains(&fp.len())
+        && fp
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn registry_error(e: RegistryError) -> ApiError {
@@ -62,7 +65,10 @@ pub struct BootstrapQuery {
     session: Option<String>,
 }
 
-pub async fn bootstrap(State(app): State<App>, Query(q): Query<BootstrapQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn bootstrap(
+    State(app): State<App>,
+    Query(q): Query<BootstrapQuery>,
+) -> Result<Json<Value>, ApiError> {
     let h = session(&app, q.session.as_deref().unwrap_or("default"))?;
     Ok(Json(describe(&app, &h)))
 }
@@ -115,7 +121,11 @@ pub async fn create(State(app): State<App>) -> Result<Response, ApiError> {
     Ok(r)
 }
 
-pub async fn state(State(app): State<App>, Path(fp): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub async fn state(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let h = session(&app, &fp)?;
     let (position, now_playing, next) = h.shared.now_and_next();
     let catalog = h.shared.catalog();
@@ -127,7 +137,11 @@ pub async fn state(State(app): State<App>, Path(fp): Path<String>, headers: Head
             .filter(|(p, _)| *p <= position)
             .filter_map(|(p, id)| catalog.get(id).map(|t| json!({"position": p.secs(), "id": id, "title": t.tags.title, "artist": t.tags.artist})))
             .collect();
-        (st.listeners, history, (frame_pos(st.ring.head()) - position.min(frame_pos(st.ring.head()))).secs())
+        (
+            st.listeners,
+            history,
+            (frame_pos(st.ring.head()) - position.min(frame_pos(st.ring.head()))).secs(),
+        )
     };
     Ok(Json(json!({
         "fingerprint": h.fingerprint(),
@@ -142,13 +156,21 @@ pub async fn state(State(app): State<App>, Path(fp): Path<String>, headers: Head
     })))
 }
 
-pub async fn skip(State(app): State<App>, Path(fp): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn skip(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let h = owned(&app, &fp, &headers)?;
     h.skip();
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "skipping"}))).into_response())
 }
 
-pub async fn refresh(State(app): State<App>, Path(fp): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn refresh(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let h = owned(&app, &fp, &headers)?;
     h.shared.publish(StationEvent::Restart {
         reason: "refresh".into(),
@@ -163,7 +185,11 @@ pub struct SaveQuery {
     seconds: Option<String>,
 }
 
-pub async fn save(State(app): State<App>, Path(fp): Path<String>, Query(q): Query<SaveQuery>) -> Result<Response, ApiError> {
+pub async fn save(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    Query(q): Query<SaveQuery>,
+) -> Result<Response, ApiError> {
     let h = session(&app, &fp)?;
     let history = h.shared.params.history.secs();
     let seconds = match q.seconds.as_deref().map(|s| s.trim().parse::<f64>()) {
@@ -178,12 +204,21 @@ pub async fn save(State(app): State<App>, Path(fp): Path<String>, Query(q): Quer
     let (bytes, names) = {
         let st = h.shared.lock();
         let end = st.play_pos(app.clock.now());
-        let start = StreamPos(end.0.saturating_sub(crate::units::Frames::from_secs(seconds)));
+        let start = StreamPos(
+            end.0
+                .saturating_sub(crate::units::Frames::from_secs(seconds)),
+        );
         let (_, frames) = st.ring.span(start, end);
         let catalog = h.shared.catalog();
         let mut names: Vec<String> = Vec::new();
         for (p, id) in &st.timeline {
-            if *p < end && st.timeline.iter().find(|(q, _)| q > p).is_none_or(|(q, _)| *q > start) {
+            if *p < end
+                && st
+                    .timeline
+                    .iter()
+                    .find(|(q, _)| q > p)
+                    .is_none_or(|(q, _)| *q > start)
+            {
                 if let Some(t) = catalog.get(id) {
                     names.push(t.display_name());
                 }
@@ -192,7 +227,9 @@ pub async fn save(State(app): State<App>, Path(fp): Path<String>, Query(q): Quer
         (frames.concat(), names)
     };
     if bytes.is_empty() {
-        return Err(ApiError::not_found("nothing has played in this session yet"));
+        return Err(ApiError::not_found(
+            "nothing has played in this session yet",
+        ));
     }
     let name = file_name(&names);
     let mut r = bytes.into_response();
@@ -206,25 +243,51 @@ pub async fn save(State(app): State<App>, Path(fp): Path<String>, Query(q): Quer
 
 /// A file name from the tracks in a saved clip, safe for any file system.
 fn file_name(names: &[String]) -> String {
-    let joined = if names.is_empty() { "Drift".to_string() } else { names.join(" + ") };
+    let joined = if names.is_empty() {
+        "Drift".to_string()
+    } else {
+        names.join(" + ")
+    };
     let clean: String = joined
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || " -_+.,()".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " -_+.,()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(120)
         .collect();
     format!("{}.mp3", clean.trim())
 }
 
-pub async fn m3u(State(app): State<App>, Path(file): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let fp = file.strip_suffix(".m3u").ok_or_else(|| ApiError::not_found("playlists are /listen/{session}.m3u"))?;
+pub async fn m3u(
+    State(app): State<App>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let fp = file
+        .strip_suffix(".m3u")
+        .ok_or_else(|| ApiError::not_found("playlists are /listen/{session}.m3u"))?;
     let h = session(&app, fp)?;
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:8000");
-    let body = format!("#EXTM3U\n#EXTINF:-1,Drift\nhttp://{host}/stream/{}\n", h.fingerprint());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1:8000");
+    let body = format!(
+        "#EXTM3U\n#EXTINF:-1,Drift\nhttp://{host}/stream/{}\n",
+        h.fingerprint()
+    );
     Ok(([(header::CONTENT_TYPE, "audio/x-mpegurl")], body).into_response())
 }
 
 /// The fMP4 wrapping arrives with the browser client; until then say so clearly.
 pub fn fmp4_unavailable(fp: &str) -> Result<Response, ApiError> {
     let _ = fp;
-    Err(ApiError::new(StatusCode::NOT_IMPLEMENTED, "not_implemented", "the MP4 stream is not available yet"))
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "not_implemented",
+        "the MP4 stream is not available yet",
+    ))
 }

@@ -41,7 +41,11 @@ impl ApiError {
     }
     pub fn internal(why: impl std::fmt::Display) -> ApiError {
         tracing::error!("internal error: {why}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 }
 
@@ -62,6 +66,10 @@ impl IntoResponse for ApiError {
 
 /// Turns axum's own rejections (bad query strings, bad JSON) into the same JSON shape.
 pub fn rejection(status: StatusCode, text: String) -> ApiError {
-    let code = if status.is_client_error() { "bad_request" } else { "internal" };
+    let code = if status.is_client_error() {
+        "bad_request"
+    } else {
+        "internal"
+    };
     ApiError::new(status, code, text)
 }

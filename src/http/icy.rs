@@ -76,8 +76,13 @@ pub fn strip(data: &[u8], metaint: usize) -> (Vec<u8>, Vec<(usize, String)>) {
         i += 1;
         let meta = &data[i..(i + len).min(data.len())];
         i += len;
-        let text = String::from_utf8_lossy(meta).trim_end_matches('\0').to_string();
-        if let Some(t) = text.strip_prefix("StreamTitle='").and_then(|t| t.strip_suffix("';")) {
+        let text = String::from_utf8_lossy(meta)
+            .trim_end_matches('\0')
+            .to_string();
+        if let Some(t) = text
+            .strip_prefix("StreamTitle='")
+            .and_then(|t| t.strip_suffix("';"))
+        {
             titles.push((audio.len(), t.to_string()));
         }
     }
@@ -100,7 +105,10 @@ mod tests {
         assert_eq!(back, audio);
         assert_eq!(
             titles,
-            vec![(100, "A - One".to_string()), (300, "B - It’s Two".to_string())]
+            vec![
+                (100, "A - One".to_string()),
+                (300, "B - It’s Two".to_string())
+            ]
         );
         // The unchanged title at byte 200 cost exactly one zero byte.
         let first_block = 1 + 16 * out[100] as usize;

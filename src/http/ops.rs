@@ -25,18 +25,69 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
     let m = &app.metrics;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(out, "# HELP drift_{name} {help}\n# TYPE drift_{name} {kind}\ndrift_{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP drift_{name} {help}\n# TYPE drift_{name} {kind}\ndrift_{name} {value}"
+        );
     };
-    metric("sessions", "gauge", "Sessions with a running engine.", sessions.len() as u64);
-    metric("listeners", "gauge", "Open audio responses.", listeners as u64);
-    metric("listeners_total", "counter", "Audio responses ever opened.", m.listeners_total.load(Ordering::Relaxed));
-    metric("bytes_sent_total", "counter", "Audio bytes sent to listeners.", m.bytes_sent.load(Ordering::Relaxed));
-    metric("slow_listener_drops_total", "counter", "Listeners dropped for falling behind the ring.", m.slow_listener_drops.load(Ordering::Relaxed));
-    metric("events_clients_total", "counter", "Event streams ever opened.", m.events_clients.load(Ordering::Relaxed));
-    metric("ring_bytes", "gauge", "Audio held in broadcast rings.", ring_bytes as u64);
-    metric("tracks", "gauge", "Playable tracks in the library.", app.catalog().len() as u64);
-    let underruns: u64 = sessions.iter().map(|s| s.shared.stats.underruns.load(Ordering::Relaxed)).sum();
-    metric("engine_underruns_total", "counter", "Times an engine fell behind its play point.", underruns);
+    metric(
+        "sessions",
+        "gauge",
+        "Sessions with a running engine.",
+        sessions.len() as u64,
+    );
+    metric(
+        "listeners",
+        "gauge",
+        "Open audio responses.",
+        listeners as u64,
+    );
+    metric(
+        "listeners_total",
+        "counter",
+        "Audio responses ever opened.",
+        m.listeners_total.load(Ordering::Relaxed),
+    );
+    metric(
+        "bytes_sent_total",
+        "counter",
+        "Audio bytes sent to listeners.",
+        m.bytes_sent.load(Ordering::Relaxed),
+    );
+    metric(
+        "slow_listener_drops_total",
+        "counter",
+        "Listeners dropped for falling behind the ring.",
+        m.slow_listener_drops.load(Ordering::Relaxed),
+    );
+    metric(
+        "events_clients_total",
+        "counter",
+        "Event streams ever opened.",
+        m.events_clients.load(Ordering::Relaxed),
+    );
+    metric(
+        "ring_bytes",
+        "gauge",
+        "Audio held in broadcast rings.",
+        ring_bytes as u64,
+    );
+    metric(
+        "tracks",
+        "gauge",
+        "Playable tracks in the library.",
+        app.catalog().len() as u64,
+    );
+    let underruns: u64 = sessions
+        .iter()
+        .map(|s| s.shared.stats.underruns.load(Ordering::Relaxed))
+        .sum();
+    metric(
+        "engine_underruns_total",
+        "counter",
+        "Times an engine fell behind its play point.",
+        underruns,
+    );
     let rtf = sessions
         .iter()
         .map(|s| s.shared.stats.realtime_factor())

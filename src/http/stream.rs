@@ -55,7 +55,10 @@ pub async fn stream(
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-drift-position", num(frame_pos(cursor).secs()));
     h.insert("icy-name", HeaderValue::from_static("Drift"));
     h.insert("icy-br", num(app.bitrate as f64));
@@ -66,14 +69,17 @@ pub async fn stream(
 }
 
 fn num(v: f64) -> HeaderValue {
-    HeaderValue::from_str(&format!("{}", (v * 1e6).round() / 1e6)).expect("a number is a valid header")
+    HeaderValue::from_str(&format!("{}", (v * 1e6).round() / 1e6))
+        .expect("a number is a valid header")
 }
 
 /// Parses `from=SECONDS`: finite and not negative.
 pub fn parse_position(s: &str) -> Result<StreamPos, ApiError> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(StreamPos::from_secs(v)),
-        _ => Err(ApiError::bad_request(format!("'from' must be a position in seconds, not '{s}'"))),
+        _ => Err(ApiError::bad_request(format!(
+            "'from' must be a position in seconds, not '{s}'"
+        ))),
     }
 }
 
@@ -146,7 +152,11 @@ async fn next_piece(mut s: StreamState) -> Option<(Result<Bytes, std::io::Error>
             match st.ring.read(s.cursor, BATCH_FRAMES) {
                 Err(lag) => {
                     tracing::info!(session = %shared.fingerprint, "dropping a slow listener ({} frames behind)", lag.tail - lag.cursor);
-                    s.listener.app.metrics.slow_listener_drops.fetch_add(1, Ordering::Relaxed);
+                    s.listener
+                        .app
+                        .metrics
+                        .slow_listener_drops
+                        .fetch_add(1, Ordering::Relaxed);
                     return None;
                 }
                 Ok((frames, _)) if frames.is_empty() => (frames, Vec::new()),
@@ -184,8 +194,11 @@ async fn next_piece(mut s: StreamState) -> Option<(Result<Bytes, std::io::Error>
             }
             None => frames.iter().for_each(|f| out.extend_from_slice(f)),
         }
-        s.listener.app.metrics.bytes_sent.fetch_add(out.len() as u64, Ordering::Relaxed);
+        s.listener
+            .app
+            .metrics
+            .bytes_sent
+            .fetch_add(out.len() as u64, Ordering::Relaxed);
         return Some((Ok(Bytes::from(out)), s));
     }
 }
-

@@ -4,7 +4,7 @@ pub mod clock;
 pub mod deck;
 pub mod engine;
 pub mod events;
+pub mod registry;
 pub mod render;
 pub mod scheduler;
 pub mod session;
-// pub mod registry;

@@ -16,6 +16,8 @@ pub enum RegistryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("cannot start the session's engine thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// A running session.
@@ -35,7 +37,11 @@ impl Handle {
         token.is_some_and(|t| constant_time_eq(t.as_bytes(), self.owner.as_bytes()))
     }
     pub fn skip(&self) {
-        let _ = self.control.lock().unwrap_or_else(|p| p.into_inner()).send(Control::Skip);
+        let _ = self
+            .control
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Control::Skip);
     }
 }
 
@@ -90,7 +96,12 @@ impl Registry {
 
     /// The session with this fingerprint: running, or restored from the store. `None` if unknown.
     pub fn get(&self, fp: &str) -> Result<Option<Arc<Handle>>, RegistryError> {
-        if let Some(h) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(fp) {
+        if let Some(h) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(fp)
+        {
             return Ok(Some(h.clone()));
         }
         let Some(row) = self.store().load_session(fp)? else {
@@ -116,7 +127,12 @@ impl Registry {
         Ok(h)
     }
 
-    fn start(&self, fp: String, owner: String, restore: Option<Snapshot>) -> Result<Arc<Handle>, RegistryError> {
+    fn start(
+        &self,
+        fp: String,
+        owner: String,
+        restore: Option<Snapshot>,
+    ) -> Result<Arc<Handle>, RegistryError> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(h) = sessions.get(&fp) {
             return Ok(h.clone());
@@ -140,7 +156,11 @@ impl Registry {
                 owner: owner_for_save.clone(),
                 snapshot: serde_json::to_string(&snapshot).ok(),
             };
-            if let Err(e) = store.lock().unwrap_or_else(|p| p.into_inner()).save_session(&row) {
+            if let Err(e) = store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .save_session(&row)
+            {
                 tracing::warn!(session = %s.fingerprint, "cannot save the session: {e}");
             }
         });
@@ -148,7 +168,7 @@ impl Registry {
         let thread = std::thread::Builder::new()
             .name(format!("engine-{}", &fp[..6.min(fp.len())]))
             .spawn(move || session::run(thread_shared, engine, rx, persist))
-            .map_err(|e| StoreError::Io(e.to_string()))?;
+            .map_err(RegistryError::Thread)?;
         let handle = Arc::new(Handle {
             shared,
             owner,
@@ -160,13 +180,22 @@ impl Registry {
     }
 
     pub fn running(&self) -> Vec<Arc<Handle>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Stops every engine thread; each saves its state on the way out.
     pub fn shutdown(&self) {
         for h in self.running() {
-            let _ = h.control.lock().unwrap_or_else(|p| p.into_inner()).send(Control::Stop);
+            let _ = h
+                .control
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .send(Control::Stop);
             if let Some(t) = h.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 let _ = t.join();
             }

@@ -54,14 +54,24 @@ impl Store {
     pub fn default_session(&self) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT fingerprint FROM sessions WHERE is_default = 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT fingerprint FROM sessions WHERE is_default = 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
     pub fn set_default_session(&self, fingerprint: &str) -> Result<(), StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute("UPDATE sessions SET is_default = 0 WHERE is_default = 1", [])?;
-        tx.execute("UPDATE sessions SET is_default = 1 WHERE fingerprint = ?1", [fingerprint])?;
+        tx.execute(
+            "UPDATE sessions SET is_default = 0 WHERE is_default = 1",
+            [],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET is_default = 1 WHERE fingerprint = ?1",
+            [fingerprint],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -88,7 +98,15 @@ mod tests {
             })
             .unwrap();
         store.save_session(&row).unwrap();
-        assert_eq!(store.load_session("fp1").unwrap().unwrap().snapshot.as_deref(), Some("{}"));
+        assert_eq!(
+            store
+                .load_session("fp1")
+                .unwrap()
+                .unwrap()
+                .snapshot
+                .as_deref(),
+            Some("{}")
+        );
         assert_eq!(store.load_session("nope").unwrap(), None);
         assert_eq!(store.default_session().unwrap(), None);
         store.set_default_session("fp1").unwrap();

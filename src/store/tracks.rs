@@ -1,0 +1,263 @@
+//! All SQL about the library: `tracks` (one row per distinct content, with tags and analysis)
+//! and `files` (one row per audio file seen, pointing at its track or saying why it failed).
+use super::{Store, StoreError};
+use crate::library::{Analysis, Tags, Track, TrackId};
+use crate::units::{Db, Frames};
+use rusqlite::{params, OptionalExtension, Row};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A file as the scanner saw it on disk: what tells an unchanged file from a changed one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+}
+
+/// A `files` row: the file as last scanned, and what came of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    pub stat: FileStat,
+    /// The track this file's content is, if it could be analysed.
+    pub track_id: Option<TrackId>,
+    /// Why the file is not playable, if it is not.
+    pub error: Option<String>,
+}
+
+/// One result of a scan, written by [`Store::apply`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileChange {
+    /// New content, analysed: the track is stored (or refreshed) and the file points at it.
+    Analysed {
+        file: FileStat,
+        id: TrackId,
+        tags: Tags,
+        analysis: Analysis,
+    },
+    /// Content already analysed (a renamed, moved or copied file): the file points at the track
+    /// and the track takes this file's tags, which may come from its new name.
+    Reused {
+        file: FileStat,
+        id: TrackId,
+        tags: Tags,
+    },
+    /// The file cannot be played; `reason` is shown to the user.
+    Failed { file: FileStat, reason: String },
+    /// The file is gone from disk. Its track's analysis is kept (it is returned again as soon
+    /// as a file with that content reappears) but the track is no longer playable.
+    Removed { path: PathBuf },
+}
+
+const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames, t.loudness, \
+     t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path)";
+
+impl Store {
+    /// Every file row, in path order (the scanner loads them all once per scan).
+    pub fn files(&self) -> Result<Vec<FileRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, track_id, error FROM files ORDER BY path")?;
+        let rows = stmt.query_map([], file_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The row for one path, if that path was seen before.
+    pub fn file(&self, path: &Path) -> Result<Option<FileRecord>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT path, size, mtime_ns, track_id, error FROM files WHERE path = ?1",
+                [path_text(path)?],
+                file_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Ids of every analysed track, playable or not: content with one of these ids needs no
+    /// analysis.
+    pub fn analysed_ids(&self) -> Result<HashSet<TrackId>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id FROM tracks")?;
+        let ids = stmt.query_map([], |row| row.get(0).map(TrackId))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes a batch of scan results in one transaction: all of it or none of it.
+    pub fn apply(&mut self, changes: &[FileChange]) -> Result<(), StoreError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let tx = self.conn.transaction()?;
+        // Tracks first, so files later in the batch (copies of new content) can refer to them.
+        for change in changes {
+            if let FileChange::Analysed {
+                id, tags, analysis, ..
+            } = change
+            {
+                tx.prepare_cached(
+                    "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness,
+                         true_peak, loudness_range, cue_in, cue_out, analysed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT (id) DO UPDATE SET title = excluded.title,
+                         artist = excluded.artist, album = excluded.album,
+                         duration_frames = excluded.duration_frames,
+                         loudness = excluded.loudness, true_peak = excluded.true_peak,
+                         loudness_range = excluded.loudness_range, cue_in = excluded.cue_in,
+                         cue_out = excluded.cue_out, analysed_at = excluded.analysed_at",
+                )?
+                .execute(params![
+                    id.0,
+                    tags.title,
+                    tags.artist,
+                    tags.album,
+                    frames_int(analysis.duration)?,
+                    analysis.loudness.0,
+                    analysis.true_peak.0,
+                    analysis.loudness_range,
+                    frames_int(analysis.cue_in)?,
+                    frames_int(analysis.cue_out)?,
+                    now,
+                ])?;
+            }
+        }
+        for change in changes {
+            let (file, track, error) = match change {
+                FileChange::Analysed { file, id, .. } => (file, Some(id), None),
+                FileChange::Reused { file, id, tags } => {
+                    tx.prepare_cached(
+                        "UPDATE tracks SET title = ?2, artist = ?3, album = ?4 WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id.0,
+                        tags.title,
+                        tags.artist,
+                        tags.album
+                    ])?;
+                    (file, Some(id), None)
+                }
+                FileChange::Failed { file, reason } => (file, None, Some(reason.as_str())),
+                FileChange::Removed { path } => {
+                    tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
+                        .execute([path_text(path)?])?;
+                    continue;
+                }
+            };
+            tx.prepare_cached(
+                "INSERT INTO files (path, size, mtime_ns, track_id, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (path) DO UPDATE SET size = excluded.size,
+                     mtime_ns = excluded.mtime_ns, track_id = excluded.track_id,
+                     error = excluded.error",
+            )?
+            .execute(params![
+                path_text(&file.path)?,
+                i64::try_from(file.size).unwrap_or(i64::MAX),
+                file.mtime_ns,
+                track.map(|id| id.0.as_str()),
+                error,
+            ])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every playable track (one with at least one file on disk), ordered by id. A track with
+    /// several files (copies) is given the first path in sort order.
+    pub fn tracks(&self) -> Result<Vec<Track>, StoreError> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM tracks t JOIN files f ON f.track_id = t.id
+             GROUP BY t.id ORDER BY t.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], track_from_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    /// One playable track by id; `None` if unknown or no file of it is left.
+    pub fn track(&self, id: &TrackId) -> Result<Option<Track>, StoreError> {
+        let sql = format!(
+            "SELECT {TRACK_COLUMNS} FROM tracks t JOIN files f ON f.track_id = t.id
+             WHERE t.id = ?1 GROUP BY t.id"
+        );
+        self.conn
+            .query_row(&sql, [&id.0], track_from_row)
+            .optional()?
+            .transpose()
+    }
+
+    /// Files that could not be played, with the reason, in path order.
+    pub fn failures(&self) -> Result<Vec<(PathBuf, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((PathBuf::from(row.get::<_, String>(0)?), row.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Paths are stored as UTF-8 text; the scanner skips paths that are not.
+fn path_text(path: &Path) -> Result<&str, StoreError> {
+    path.to_str()
+        .ok_or_else(|| StoreError::BadData(format!("path is not UTF-8: {}", path.display())))
+}
+
+fn frames_int(frames: Frames) -> Result<i64, StoreError> {
+    i64::try_from(frames.0).map_err(|_| StoreError::BadData(format!("{frames:?} is too long")))
+}
+
+fn frames_from(value: i64, column: &str) -> Result<Frames, StoreError> {
+    u64::try_from(value)
+        .map(Frames)
+        .map_err(|_| StoreError::BadData(format!("negative {column}: {value}")))
+}
+
+fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
+    let size: i64 = row.get(1)?;
+    Ok(FileRecord {
+        stat: FileStat {
+            path: PathBuf::from(row.get::<_, String>(0)?),
+            size: size.max(0) as u64,
+            mtime_ns: row.get(2)?,
+        },
+        track_id: row.get::<_, Option<String>>(3)?.map(TrackId),
+        error: row.get(4)?,
+    })
+}
+
+/// Reads a row of [`TRACK_COLUMNS`]; the outer error is SQLite's, the inner one bad data.
+fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> {
+    let duration: i64 = row.get(4)?;
+    let cue_in: i64 = row.get(8)?;
+    let cue_out: i64 = row.get(9)?;
+    let tags = Tags {
+        title: row.get(1)?,
+        artist: row.get(2)?,
+        album: row.get(3)?,
+    };
+    let id = TrackId(row.get(0)?);
+    let (loudness, true_peak, loudness_range) = (row.get(5)?, row.get(6)?, row.get(7)?);
+    let path = PathBuf::from(row.get::<_, String>(10)?);
+    Ok((|| {
+        Ok(Track {
+            id,
+            path,
+            tags,
+            analysis: Analysis {
+                duration: frames_from(duration, "duration")?,
+                loudness: Db(loudness),
+                true_peak: Db(true_peak),
+                loudness_range,
+                cue_in: frames_from(cue_in, "cue_in")?,
+                cue_out: frames_from(cue_out, "cue_out")?,
+            },
+        })
+    })())
+}
+
+#[cfg(test)]
+#[path = "tracks_tests.rs"]
+mod tests;
