@@ -111,6 +111,11 @@ fn events_skip_refresh_and_save() {
     );
 
     // Save: N seconds ± one frame of valid MP3, named after the tracks.
+    while wait_for(&events, "heartbeat", 10).1["position"]
+        .as_f64()
+        .unwrap()
+        < 6.0
+    {}
     let r = client()
         .get(server.url(&format!("/api/sessions/{fp}/save?seconds=5")))
         .send()

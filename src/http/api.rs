@@ -4,7 +4,6 @@ use super::App;
 use crate::station::broadcast::frame_pos;
 use crate::station::events::StationEvent;
 use crate::station::registry::{Handle, RegistryError};
-use crate::units::StreamPos;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -204,11 +203,8 @@ pub async fn save(
     let (bytes, names) = {
         let st = h.shared.lock();
         let end = st.play_pos(app.clock.now());
-        let start = StreamPos(
-            end.0
-                .saturating_sub(crate::units::Frames::from_secs(seconds)),
-        );
-        let (_, frames) = st.ring.span(start, end);
+        let (first, frames) = st.ring.last(crate::units::Frames::from_secs(seconds), end);
+        let start = frame_pos(first);
         let catalog = h.shared.catalog();
         let mut names: Vec<String> = Vec::new();
         for (p, id) in &st.timeline {

@@ -106,10 +106,12 @@ impl Ring {
         Ok((frames, next))
     }
 
-    /// The frames covering [from, to) in stream time (clamped to what is held), for "save".
-    pub fn span(&self, from: StreamPos, to: StreamPos) -> (u64, Vec<Bytes>) {
-        let a = frame_index(from).max(self.tail);
-        let b = to.frames().div_ceil(MP3_FRAME_SAMPLES).min(self.head());
+    /// The last `length` of audio (rounded to whole frames) before position `end`, clamped to
+    /// what is held: the index of the first frame and the frames. For "save".
+    pub fn last(&self, length: Frames, end: StreamPos) -> (u64, Vec<Bytes>) {
+        let count = (length.0 as f64 / MP3_FRAME_SAMPLES as f64).round() as u64;
+        let b = frame_index(end).min(self.head());
+        let a = b.saturating_sub(count).max(self.tail);
         let frames = (a..b)
             .map(|i| self.frames[(i - self.tail) as usize].clone())
             .collect();
@@ -166,13 +168,15 @@ mod tests {
     }
 
     #[test]
-    fn span_covers_positions_on_frame_boundaries() {
+    fn last_takes_whole_frames_before_a_position() {
         let mut r = Ring::new(Frames(100 * MP3_FRAME_SAMPLES), 0);
         for i in 0..10 {
             r.push(frame(i));
         }
-        let (first, f) = r.span(frame_pos(2) + Frames(5), frame_pos(4) + Frames(1));
-        assert_eq!((first, f.len()), (2, 3));
+        let (first, f) = r.last(Frames(2 * MP3_FRAME_SAMPLES + 10), frame_pos(6) + Frames(5));
+        assert_eq!((first, f.len(), f[0][0]), (4, 2, 4));
+        let (first, f) = r.last(Frames(100 * MP3_FRAME_SAMPLES), frame_pos(60));
+        assert_eq!((first, f.len()), (0, 10));
         assert_eq!(frame_index(frame_pos(7)), 7);
     }
 }
