@@ -206,6 +206,12 @@ impl Engine {
         Ok((self.take_chunk(), std::mem::take(&mut self.events)))
     }
 
+    /// The limited PCM of the block just rendered and the mix position it started at (what
+    /// went into the encoder; checkpoint tests compare it sample for sample).
+    pub fn last_pcm(&self) -> (StreamPos, &[f32]) {
+        (StreamPos(self.mix_pos.0.saturating_sub(BLOCK)), &self.block)
+    }
+
     /// Ends the stream: flushes the encoder's last frames.
     pub fn finish(&mut self) -> Result<Option<Chunk>, EngineError> {
         self.encoded.clear();
