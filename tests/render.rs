@@ -119,7 +119,7 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
     let starts: Vec<f64> = out
         .lines()
         .filter_map(|l| {
-            let t = l.trim_start().split_whitespace().next()?;
+            let t = l.split_whitespace().next()?;
             let (m, s) = t.split_once(':')?;
             Some(m.parse::<f64>().ok()? * 60.0 + s.parse::<f64>().ok()?)
         })
