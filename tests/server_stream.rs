@@ -244,3 +244,43 @@ fn ffmpeg_plays_the_stream_with_icy_titles() {
     assert!(err.contains("StreamTitle"), "no StreamTitle in: {err}");
     assert!(err.contains("time=00:00:2"), "did not read 20 s: {err}");
 }
+
+#[test]
+fn the_mp4_stream_is_fragmented_mp4_that_ffmpeg_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 2);
+    let server = Server::start(&lib, &dir.path().join("data"), &["--lead", "6"]);
+    let r = client()
+        .get(server.url("/stream/default.mp4"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "audio/mp4");
+    let pos: f64 = r.headers()["x-drift-position"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut r = r;
+    let data = read_bytes(&mut r, 5 * 24_000, Duration::from_secs(10));
+    assert_eq!(&data[4..8], b"ftyp");
+    // The first fragment's decode time is the stream position of its first frame.
+    let at = data.windows(4).position(|w| w == b"tfdt").unwrap();
+    let t = u64::from_be_bytes(data[at + 8..at + 16].try_into().unwrap());
+    assert!((t as f64 / 44_100.0 - pos).abs() < 1e-3, "{t} vs {pos}");
+    // Cut at the last whole fragment and let ffmpeg decode it.
+    let last_moof = data.windows(4).rposition(|w| w == b"moof").unwrap() - 4;
+    let path = dir.path().join("s.mp4");
+    std::fs::write(&path, &data[..last_moof]).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&path)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

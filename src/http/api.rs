@@ -277,13 +277,3 @@ pub async fn m3u(
     );
     Ok(([(header::CONTENT_TYPE, "audio/x-mpegurl")], body).into_response())
 }
-
-/// The fMP4 wrapping arrives with the browser client; until then say so clearly.
-pub fn fmp4_unavailable(fp: &str) -> Result<Response, ApiError> {
-    let _ = fp;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        "the MP4 stream is not available yet",
-    ))
-}

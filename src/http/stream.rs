@@ -1,5 +1,7 @@
 //! `GET /stream/{fp}`: the endless MP3 stream of a session, from its play point (or from
 //! `?from=SECONDS`), with ICY metadata when asked, following the ring with its own cursor.
+//! `GET /stream/{fp}.mp4`: the same frames as fragmented MP4 (for Firefox's MediaSource); each
+//! fragment's decode time is its first frame's absolute stream position.
 use super::error::ApiError;
 use super::icy::{IcyInterleaver, METAINT};
 use super::App;
@@ -30,15 +32,17 @@ pub async fn stream(
     Query(q): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(base) = fp.strip_suffix(".mp4") {
-        return super::api::fmp4_unavailable(base);
-    }
+    let (fp, mp4) = match fp.strip_suffix(".mp4") {
+        Some(base) => (base.to_string(), true),
+        None => (fp, false),
+    };
     let handle = super::api::session(&app, &fp)?;
     let from = q.from.as_deref().map(parse_position).transpose()?;
-    let icy = headers
-        .get("icy-metadata")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim() == "1");
+    let icy = !mp4
+        && headers
+            .get("icy-metadata")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "1");
     let cursor = start_cursor(&app, &handle, from)?;
     let listener = Listener::new(app.clone(), handle.clone());
     let body = Body::from_stream(futures_util::stream::unfold(
@@ -47,13 +51,15 @@ pub async fn stream(
             generation: handle.shared.lock().generation,
             cursor,
             icy: icy.then(|| IcyInterleaver::new(METAINT)),
+            mp4: mp4.then_some(0),
             listener,
         },
         next_piece,
     ));
     let mut r = Response::new(body);
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
+    let mime = if mp4 { "audio/mp4" } else { "audio/mpeg" };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         "x-content-type-options",
@@ -136,6 +142,8 @@ struct StreamState {
     generation: u64,
     cursor: u64,
     icy: Option<IcyInterleaver>,
+    /// For `.mp4`: fragments sent so far (the init segment goes first).
+    mp4: Option<u32>,
     listener: Listener,
 }
 
@@ -184,8 +192,23 @@ async fn next_piece(mut s: StreamState) -> Option<(Result<Bytes, std::io::Error>
             }
             continue;
         }
+        let first = s.cursor;
         s.cursor += frames.len() as u64;
         let mut out = Vec::with_capacity(frames.iter().map(|f| f.len()).sum::<usize>() + 64);
+        if let Some(sent) = &mut s.mp4 {
+            if *sent == 0 {
+                out.extend(crate::audio::fmp4::init_segment());
+            }
+            *sent += 1;
+            let refs: Vec<&[u8]> = frames.iter().map(|f| f.as_ref()).collect();
+            out.extend(crate::audio::fmp4::fragment(*sent, first, &refs));
+            s.listener
+                .app
+                .metrics
+                .bytes_sent
+                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            return Some((Ok(Bytes::from(out)), s));
+        }
         match &mut s.icy {
             Some(icy) => {
                 for (f, title) in frames.iter().zip(&titles) {
