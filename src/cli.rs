@@ -113,6 +113,9 @@ pub struct ServeArgs {
     /// Seconds of audio kept behind the play point (for "save" and slow listeners).
     #[arg(long, env = "DRIFT_HISTORY", default_value_t = 300.0)]
     pub history: f64,
+    /// Seconds without listeners after which a session's engine is parked (saved and stopped).
+    #[arg(long, env = "DRIFT_IDLE_TIMEOUT", default_value_t = 120.0)]
+    pub idle_timeout: f64,
     /// Run the station's clock this many times faster than real time (for tests).
     #[arg(long, env = "DRIFT_TIME_SCALE", default_value_t = 1.0, hide = true)]
     pub time_scale: f64,

@@ -301,3 +301,25 @@ fn decode(path: &std::path::Path, bytes: &[u8]) -> Vec<f32> {
     std::fs::write(path, bytes).unwrap();
     drift::audio::decode::decode_all(path).unwrap()
 }
+
+/// A session nobody listens to is parked (saved, engine stopped) and resumes where it was.
+#[test]
+fn idle_sessions_park_and_resume_where_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 2);
+    let server = Server::start(
+        &lib,
+        &dir.path().join("data"),
+        &["--idle-timeout", "2", "--lead", "3"],
+    );
+    let (fp, _) = create(&server);
+    std::thread::sleep(Duration::from_millis(3500));
+    let health = get_json(&server.url("/health")).unwrap();
+    assert_eq!(health["sessions"], 0, "{health}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let state = get_json(&server.url(&format!("/api/sessions/{fp}"))).unwrap();
+    let pos = state["position"].as_f64().unwrap();
+    // Parked after ~2 s of play; the 1.5 s spent parked did not count.
+    assert!((1.5..=3.2).contains(&pos), "resumed at {pos}");
+    assert_eq!(get_json(&server.url("/health")).unwrap()["sessions"], 1);
+}

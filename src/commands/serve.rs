@@ -48,6 +48,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         lead: Frames::from_secs(a.lead),
         history: Frames::from_secs(a.history),
         mix: mix.clone(),
+        idle_timeout: Duration::from_secs_f64(a.idle_timeout.max(1.0)),
     };
     let app = Arc::new(AppState {
         instance_id: random_id(),

@@ -36,6 +36,15 @@ impl Handle {
     pub fn is_owner(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| constant_time_eq(t.as_bytes(), self.owner.as_bytes()))
     }
+    /// The engine thread ended (parked after being idle, or stopped).
+    pub fn is_parked(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_none_or(|t| t.is_finished())
+    }
+
     pub fn skip(&self) {
         let _ = self
             .control
@@ -96,13 +105,16 @@ impl Registry {
 
     /// The session with this fingerprint: running, or restored from the store. `None` if unknown.
     pub fn get(&self, fp: &str) -> Result<Option<Arc<Handle>>, RegistryError> {
-        if let Some(h) = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(fp)
         {
-            return Ok(Some(h.clone()));
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            match sessions.get(fp) {
+                Some(h) if !h.is_parked() => return Ok(Some(h.clone())),
+                // Parked: it saved itself; resume it from the store below.
+                Some(_) => {
+                    sessions.remove(fp);
+                }
+                None => {}
+            }
         }
         let Some(row) = self.store().load_session(fp)? else {
             return Ok(None);
@@ -184,6 +196,7 @@ impl Registry {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
+            .filter(|h| !h.is_parked())
             .cloned()
             .collect()
     }

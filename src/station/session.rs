@@ -23,6 +23,9 @@ pub struct SessionParams {
     /// Audio kept behind the play point, for "save" and for slow listeners.
     pub history: Frames,
     pub mix: MixConfig,
+    /// With no listener and no events client for this long (clock time), the engine thread
+    /// saves the session and stops; the next request resumes it from the store.
+    pub idle_timeout: Duration,
 }
 
 /// Where a skip lands: this far after the play point, so clients can cut their buffers there.
@@ -280,6 +283,7 @@ pub fn run(
     let mut last_heartbeat = Duration::ZERO;
     let mut last_persist = clock.now();
     let mut wait = Duration::ZERO;
+    let mut idle_since: Option<Duration> = None;
     loop {
         match control.recv_timeout(wait) {
             Ok(Control::Skip) => engine = splice(&shared, engine),
@@ -325,6 +329,13 @@ pub fn run(
                 next,
                 listeners,
             });
+        }
+        let busy = shared.lock().listeners > 0 || shared.events.receiver_count() > 0;
+        if busy {
+            idle_since = None;
+        } else if now.saturating_sub(*idle_since.get_or_insert(now)) >= shared.params.idle_timeout {
+            tracing::info!(session = %shared.fingerprint, "nobody listening: parking the session");
+            break;
         }
         if now >= last_persist + PERSIST_EVERY {
             last_persist = now;
