@@ -163,12 +163,7 @@ fn a_slow_listener_is_dropped_and_others_continue() {
     // The slow one reads far slower than the stream flows, through a small receive buffer
     // (loopback would otherwise let the kernel buffer tens of MB for it); the normal one keeps up.
     let addr = server.base.trim_start_matches("http://").to_string();
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(8192).unwrap();
-    socket
-        .connect(&addr.parse::<std::net::SocketAddr>().unwrap().into())
-        .unwrap();
-    let mut slow: std::net::TcpStream = socket.into();
+    let mut slow = small_buffer_socket(&addr);
     let request =
         format!("GET /stream/default HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     std::io::Write::write_all(&mut slow, request.as_bytes()).unwrap();
@@ -187,6 +182,9 @@ fn a_slow_listener_is_dropped_and_others_continue() {
         }
         (total, false)
     });
+    // And one that stops reading altogether.
+    let stalled = small_buffer_socket(&addr);
+    std::io::Write::write_all(&mut &stalled, request.as_bytes()).unwrap();
     let (mut normal, _) = open(&server.url("/stream/default"), false);
     let got = read_bytes(
         &mut normal,
@@ -214,7 +212,27 @@ fn a_slow_listener_is_dropped_and_others_continue() {
         .find(|l| l.starts_with("drift_slow_listener_drops_total "))
         .and_then(|l| l.split(' ').nth(1)?.parse().ok())
         .unwrap();
-    assert!(drops >= 1, "{metrics}");
+    assert!(drops >= 2, "{metrics}");
+    // The stalled connection was closed by the server: reading it now reaches the end.
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let ended = (&stalled).read_to_end(&mut rest);
+    assert!(
+        !matches!(&ended, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the stalled connection is still open"
+    );
+}
+
+/// A client socket with a small receive buffer (loopback would otherwise let the kernel
+/// buffer tens of MB for a reader that does not keep up).
+fn small_buffer_socket(addr: &str) -> std::net::TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(8192).unwrap();
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    socket.connect(&addr.into()).unwrap();
+    socket.into()
 }
 
 #[test]

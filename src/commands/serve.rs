@@ -3,6 +3,7 @@
 //! telling clients to reconnect and saving every session.
 use super::{data_dir, ensure_demo_library, mix_config, scan_libraries, CommandError};
 use crate::cli::ServeArgs;
+use crate::http::conn::DeadlineListener;
 use crate::http::{router, AppState, Metrics};
 use crate::library::Catalog;
 use crate::station::clock::{Clock, ScaledClock};
@@ -50,6 +51,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         mix: mix.clone(),
         idle_timeout: Duration::from_secs_f64(a.idle_timeout.max(1.0)),
     };
+    let metrics = Arc::new(Metrics::default());
     let app = Arc::new(AppState {
         instance_id: random_id(),
         registry: Registry::new(
@@ -60,7 +62,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         ),
         catalog: catalog.clone(),
         clock,
-        metrics: Metrics::default(),
+        metrics: metrics.clone(),
         bitrate: mix.bitrate.kbps(),
         scan_done: Default::default(),
     });
@@ -84,6 +86,14 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shutdown_app = app.clone();
+    // A listener that takes no data for this long is dropped: by then it has fallen out of the
+    // ring's history anyway (in real time), but never sooner than a few seconds.
+    let history_real = clock_real(a.history, a.time_scale);
+    let listener = DeadlineListener {
+        inner: listener,
+        limit: Duration::from_secs_f64((history_real / 2.0).clamp(5.0, 60.0)),
+        metrics,
+    };
     let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: telling listeners to reconnect");
@@ -155,4 +165,9 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Real seconds that `secs` of station time take.
+fn clock_real(secs: f64, time_scale: f64) -> f64 {
+    secs / time_scale
 }

@@ -1,6 +1,7 @@
 //! HTTP: the axum server, one module per resource, and the formats it speaks (ICY).
 pub mod api;
 pub mod assets;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod icy;
@@ -33,7 +34,7 @@ pub struct AppState {
     pub registry: Registry,
     pub catalog: Arc<RwLock<Arc<Catalog>>>,
     pub clock: Arc<dyn Clock>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub bitrate: u16,
     /// Set once the first scan finished (even with no tracks), for /health.
     pub scan_done: std::sync::atomic::AtomicBool,
