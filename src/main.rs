@@ -4,8 +4,9 @@ use clap::Parser;
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DRIFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_env("DRIFT_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,lofty=error,symphonia=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

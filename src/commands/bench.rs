@@ -108,11 +108,13 @@ fn ffmpeg_same_job(
         })
         .collect();
     let mut cmd = Command::new("ffmpeg");
+    // -benchmark prints at info level; -nostats keeps the progress line out.
     cmd.args([
         "-hide_banner",
         "-nostdin",
         "-v",
-        "error",
+        "info",
+        "-nostats",
         "-benchmark",
         "-y",
     ]);
