@@ -1,5 +1,5 @@
 # The test command of the README and of CI: installs what tests need, then runs every suite.
-.PHONY: test deps rust-test lint web-test bench
+.PHONY: test deps rust-test lint web-test web-unit e2e bench
 
 test: deps lint rust-test web-test
 
@@ -13,8 +13,16 @@ lint:
 rust-test:
 	cargo test --all-targets
 
-web-test:
-	@if [ -f package.json ]; then npm test; fi
+# The web client: node unit tests, then the page in Chromium and Firefox against `drift serve`
+# (the debug binary `cargo test` builds; set DRIFT_BIN to test another).
+web-test: web-unit e2e
+
+web-unit:
+	npm run --silent unit
+
+e2e:
+	cargo build --quiet
+	npm run --silent e2e
 
 # Figures for docs/PERFORMANCE.md (not part of the tests).
 bench:

@@ -8,6 +8,8 @@ use rust_embed::RustEmbed;
 #[derive(RustEmbed)]
 #[folder = "web/"]
 #[exclude = "test/*"]
+#[exclude = "e2e/*"]
+#[exclude = "bench/*"]
 #[exclude = "node_modules/*"]
 struct Web;
 

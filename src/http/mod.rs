@@ -7,6 +7,7 @@ pub mod events;
 pub mod icy;
 pub mod ops;
 pub mod stream;
+pub mod tracks;
 
 use crate::library::Catalog;
 use crate::station::clock::Clock;
@@ -80,6 +81,7 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/skip", post(api::skip))
         .route("/api/sessions/{fp}/refresh", post(api::refresh))
         .route("/api/sessions/{fp}/save", get(api::save))
+        .route("/api/tracks/{id}/cover", get(tracks::cover))
         .route("/listen/{file}", get(api::m3u))
         .fallback(assets::asset)
         .layer(cors)

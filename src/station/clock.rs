@@ -14,6 +14,10 @@ pub trait Clock: Send + Sync {
     fn real(&self, d: Duration) -> Duration {
         d
     }
+    /// How far this clock advances while `d` of real time passes (the inverse of `real`).
+    fn advance_in(&self, d: Duration) -> Duration {
+        d
+    }
 }
 
 /// Wall-clock time from the moment it was created.
@@ -66,6 +70,9 @@ impl Clock for ScaledClock {
     fn real(&self, d: Duration) -> Duration {
         d.div_f64(self.scale)
     }
+    fn advance_in(&self, d: Duration) -> Duration {
+        d.mul_f64(self.scale)
+    }
     fn now(&self) -> Duration {
         self.epoch.elapsed().mul_f64(self.scale)
     }
@@ -94,6 +101,10 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn real(&self, _: Duration) -> Duration {
+        Duration::ZERO
+    }
+    /// A manual clock does not follow real time at all.
+    fn advance_in(&self, _: Duration) -> Duration {
         Duration::ZERO
     }
     fn now(&self) -> Duration {

@@ -6,5 +6,6 @@ pub mod engine;
 pub mod events;
 pub mod registry;
 pub mod render;
+mod runner;
 pub mod scheduler;
 pub mod session;

@@ -1,17 +1,16 @@
 //! A listening session: the engine on its own OS thread, rendering a lead ahead of the play
 //! point into the broadcast ring, and the shared state listeners and event streams read.
-use super::broadcast::{frame_index, frame_pos, Ring};
+use super::broadcast::{frame_index, Ring};
 use super::clock::Clock;
-use super::engine::{Checkpoint, Engine, EngineEvent};
+use super::engine::{Checkpoint, Engine};
 use super::events::{NowPlaying, StationEvent, TrackInfo};
 use crate::config::MixConfig;
 use crate::library::{Catalog, TrackId};
 use crate::units::{Frames, StreamPos};
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
@@ -30,12 +29,8 @@ pub struct SessionParams {
 
 /// Where a skip lands: this far after the play point, so clients can cut their buffers there.
 pub const SPLICE_MARGIN: Frames = Frames(22_050);
-/// Keep an engine checkpoint every this much audio (splices re-render from the one before).
-const CHECKPOINT_EVERY: u64 = 38;
 /// Events kept for `Last-Event-ID` resumption.
 const EVENT_LOG: usize = 256;
-const HEARTBEAT: Duration = Duration::from_secs(1);
-const PERSIST_EVERY: Duration = Duration::from_secs(3);
 
 /// What survives a restart: enough to continue the same stream.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +40,34 @@ pub struct Snapshot {
     pub play_pos: StreamPos,
     /// Track starts in the kept history and rendered future.
     pub timeline: Vec<(StreamPos, TrackId)>,
+    /// Wall-clock time of the snapshot (ms since the UNIX epoch; 0 when unknown), so a
+    /// restarted server puts the play point where its listeners' players are by now.
+    #[serde(default)]
+    pub saved_at_ms: u64,
+    /// Whether anyone was listening: only then did players go on playing from their buffers
+    /// while the server was away (a parked session resumes exactly where it stopped).
+    #[serde(default)]
+    pub listening: bool,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Where a restored session's play point is now: where it was saved, plus the time that has
+/// passed since — players kept playing from their buffers meanwhile — but never more than a
+/// lead, because a player cannot have played past the audio it held.
+fn caught_up(s: &Snapshot, clock: &dyn Clock, lead: Frames) -> StreamPos {
+    let saved = s.play_pos.max(s.checkpoint.pos);
+    let now = unix_ms();
+    if !s.listening || s.saved_at_ms == 0 || now <= s.saved_at_ms {
+        return saved;
+    }
+    let passed = clock.advance_in(Duration::from_millis(now - s.saved_at_ms));
+    saved + Frames::from_secs(passed.as_secs_f64()).min(lead)
 }
 
 pub enum Control {
@@ -56,14 +79,14 @@ pub enum Control {
 pub struct State {
     pub ring: Ring,
     pub timeline: VecDeque<(StreamPos, TrackId)>,
-    anchor_pos: StreamPos,
-    anchor_time: Duration,
+    pub(super) anchor_pos: StreamPos,
+    pub(super) anchor_time: Duration,
     pub listeners: usize,
     pub next: Option<TrackId>,
-    log: VecDeque<(u64, StationEvent)>,
-    next_event_id: u64,
-    announced: StreamPos,
-    checkpoints: VecDeque<Checkpoint>,
+    pub(super) log: VecDeque<(u64, StationEvent)>,
+    pub(super) next_event_id: u64,
+    pub(super) announced: StreamPos,
+    pub(super) checkpoints: VecDeque<Checkpoint>,
     /// Bumped by refresh: audio responses of an older generation end.
     pub generation: u64,
 }
@@ -94,8 +117,8 @@ impl State {
 pub struct Stats {
     /// Times the play point overtook what the engine had rendered.
     pub underruns: AtomicU64,
-    render_nanos: AtomicU64,
-    rendered_frames: AtomicU64,
+    pub(super) render_nanos: AtomicU64,
+    pub(super) rendered_frames: AtomicU64,
 }
 
 impl Stats {
@@ -199,6 +222,8 @@ impl Shared {
             checkpoint,
             play_pos: play,
             timeline: st.timeline.iter().cloned().collect(),
+            saved_at_ms: unix_ms(),
+            listening: st.listeners > 0,
         })
     }
 }
@@ -218,12 +243,13 @@ pub fn prepare(
         Some(s) => {
             let engine = Engine::from_checkpoint(params.mix.clone(), cat, &s.checkpoint)?;
             let ring = Ring::new(keep, frame_index(s.checkpoint.pos));
+            let anchor = caught_up(&s, clock.as_ref(), params.lead);
             let timeline = s
                 .timeline
                 .into_iter()
                 .filter(|(p, _)| *p < s.checkpoint.mix_pos)
                 .collect();
-            (engine, ring, s.play_pos.max(s.checkpoint.pos), timeline)
+            (engine, ring, anchor, timeline)
         }
         None => {
             let engine = Engine::new(
@@ -267,192 +293,4 @@ pub fn prepare(
     Ok((shared, engine))
 }
 
-/// Persists a snapshot; called from the engine thread every few seconds and when it stops.
-pub type Persist = Arc<dyn Fn(&Shared) + Send + Sync>;
-
-/// The engine thread: render ahead of the play point, publish what becomes audible, obey
-/// controls, persist. Returns when told to stop or when the control channel closes.
-pub fn run(
-    shared: Arc<Shared>,
-    mut engine: Engine,
-    control: mpsc::Receiver<Control>,
-    persist: Persist,
-) {
-    let clock = shared.clock.clone();
-    let lead = shared.params.lead;
-    let mut last_heartbeat = Duration::ZERO;
-    let mut last_persist = clock.now();
-    let mut wait = Duration::ZERO;
-    let mut idle_since: Option<Duration> = None;
-    loop {
-        match control.recv_timeout(wait) {
-            Ok(Control::Skip) => engine = splice(&shared, engine),
-            Ok(Control::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-        }
-        let latest = shared.catalog();
-        if !Arc::ptr_eq(&latest, engine.catalog()) {
-            engine.set_catalog(latest);
-        }
-        let now = clock.now();
-        let play = shared.lock().play_pos(now);
-        let mut rendered = 0;
-        if engine.position() < play {
-            shared.stats.underruns.fetch_add(1, Ordering::Relaxed);
-        }
-        let started = std::time::Instant::now();
-        while engine.position() < play + lead && rendered < 64 {
-            match engine.render_block() {
-                Ok((chunk, events)) => publish_block(&shared, &engine, chunk, events),
-                Err(e) => {
-                    tracing::error!(session = %shared.fingerprint, "engine stopped: {e}");
-                    return;
-                }
-            }
-            rendered += 1;
-        }
-        if rendered > 0 {
-            let st = &shared.stats;
-            st.render_nanos
-                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-            st.rendered_frames
-                .fetch_add(rendered * super::engine::BLOCK.0, Ordering::Relaxed);
-        }
-        announce(&shared, play);
-        if now >= last_heartbeat + HEARTBEAT {
-            last_heartbeat = now;
-            let (position, now_playing, next) = shared.now_and_next();
-            let listeners = shared.lock().listeners;
-            shared.publish(StationEvent::Heartbeat {
-                position: position.secs(),
-                now_playing,
-                next,
-                listeners,
-            });
-        }
-        let busy = shared.lock().listeners > 0 || shared.events.receiver_count() > 0;
-        if busy {
-            idle_since = None;
-        } else if now.saturating_sub(*idle_since.get_or_insert(now)) >= shared.params.idle_timeout {
-            tracing::info!(session = %shared.fingerprint, "nobody listening: parking the session");
-            break;
-        }
-        if now >= last_persist + PERSIST_EVERY {
-            last_persist = now;
-            persist(&shared);
-        }
-        let ahead = engine.position().secs() - (play + lead).secs();
-        wait = if rendered == 64 {
-            Duration::ZERO
-        } else {
-            clock.real(Duration::from_secs_f64(ahead.clamp(0.005, 0.25)))
-        };
-    }
-    persist(&shared);
-}
-
-/// Puts a rendered block into the ring and the timeline, and keeps checkpoints.
-fn publish_block(
-    shared: &Shared,
-    engine: &Engine,
-    chunk: Option<super::engine::Chunk>,
-    events: Vec<EngineEvent>,
-) {
-    let mut st = shared.lock();
-    for e in events {
-        match e {
-            EngineEvent::TrackStarted { pos, track } => st.timeline.push_back((pos, track)),
-            EngineEvent::TrackFailed { track, reason, .. } => {
-                tracing::warn!(session = %shared.fingerprint, %track, "track skipped: {reason}")
-            }
-        }
-    }
-    if let Some(chunk) = chunk {
-        for f in chunk.frames {
-            st.ring.push(Bytes::from(f.data));
-        }
-    }
-    let tail = frame_pos(st.ring.tail());
-    while st.timeline.len() > 1 && st.timeline[1].0 <= tail {
-        st.timeline.pop_front();
-    }
-    let pos = engine.position();
-    if frame_index(pos).is_multiple_of(CHECKPOINT_EVERY)
-        && st.checkpoints.back().is_none_or(|c| c.pos < pos)
-    {
-        st.checkpoints.push_back(engine.checkpoint());
-        while st.checkpoints.len() > 2 && st.checkpoints[1].pos <= tail {
-            st.checkpoints.pop_front();
-        }
-    }
-    st.next = engine.transition().map(|t| t.next.clone());
-    let v = (st.ring.head(), st.generation);
-    drop(st);
-    shared.head.send_replace(v);
-}
-
-/// Sends `track` events for track starts the play point has reached.
-fn announce(shared: &Shared, play: StreamPos) {
-    let due: Vec<(StreamPos, TrackId)> = {
-        let mut st = shared.lock();
-        let from = st.announced;
-        st.announced = play;
-        st.timeline
-            .iter()
-            .filter(|(p, _)| *p > from && *p <= play)
-            .cloned()
-            .collect()
-    };
-    for (pos, id) in due {
-        if let Some(track) = shared.info(&id, Some(pos)) {
-            shared.publish(StationEvent::Track {
-                position: pos.secs(),
-                track,
-            });
-        }
-    }
-}
-
-/// Skip: re-render from just after the play point, replacing the buffered future.
-fn splice(shared: &Shared, mut engine: Engine) -> Engine {
-    let play = shared.lock().play_pos(shared.clock.now());
-    let target = frame_pos(frame_index(play + SPLICE_MARGIN) + 1);
-    let cp = {
-        let st = shared.lock();
-        st.checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.pos <= target)
-            .cloned()
-    };
-    if let Some(cp) = cp.filter(|_| target < engine.position()) {
-        match Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), &cp) {
-            Ok(mut fresh) => {
-                let mut ok = true;
-                while fresh.position() < target && ok {
-                    ok = fresh.render_block().is_ok();
-                }
-                if ok {
-                    engine = fresh;
-                }
-            }
-            Err(e) => tracing::warn!("splice could not rebuild the engine: {e}"),
-        }
-    }
-    engine.skip();
-    let at = engine.position();
-    {
-        let mut st = shared.lock();
-        st.ring.truncate_from(frame_index(at));
-        st.timeline.retain(|(p, _)| *p < at);
-        st.checkpoints.retain(|c| c.pos <= at);
-        let v = (st.ring.head(), st.generation);
-        drop(st);
-        shared.head.send_replace(v);
-    }
-    shared.publish(StationEvent::Splice {
-        position: at.secs(),
-        reason: "skip".into(),
-    });
-    engine
-}
+pub use super::runner::{run, Persist};

@@ -1,0 +1,216 @@
+//! The engine thread of a session: render a lead ahead of the play point into the ring,
+//! announce what becomes audible, obey skip/stop, keep checkpoints and persist snapshots.
+use super::broadcast::{frame_index, frame_pos};
+use super::engine::{Engine, EngineEvent};
+use super::events::StationEvent;
+use super::session::{Control, Shared, SPLICE_MARGIN};
+use crate::library::TrackId;
+use crate::units::StreamPos;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// Keep an engine checkpoint every this many MP3 frames (splices re-render from the one before).
+const CHECKPOINT_EVERY: u64 = 38;
+const HEARTBEAT: Duration = Duration::from_secs(1);
+const PERSIST_EVERY: Duration = Duration::from_secs(3);
+
+/// Persists a snapshot; called from the engine thread every few seconds and when it stops.
+pub type Persist = Arc<dyn Fn(&Shared) + Send + Sync>;
+
+/// The engine thread: render ahead of the play point, publish what becomes audible, obey
+/// controls, persist. Returns when told to stop or when the control channel closes.
+pub fn run(
+    shared: Arc<Shared>,
+    mut engine: Engine,
+    control: mpsc::Receiver<Control>,
+    persist: Persist,
+) {
+    let clock = shared.clock.clone();
+    let lead = shared.params.lead;
+    let mut last_heartbeat = Duration::ZERO;
+    let mut last_persist = clock.now();
+    let mut wait = Duration::ZERO;
+    let mut idle_since: Option<Duration> = None;
+    let mut was_listening = false;
+    // Saved at once, so even a session killed in its first seconds resumes where it was.
+    persist(&shared);
+    loop {
+        match control.recv_timeout(wait) {
+            Ok(Control::Skip) => engine = splice(&shared, engine),
+            Ok(Control::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let latest = shared.catalog();
+        if !Arc::ptr_eq(&latest, engine.catalog()) {
+            engine.set_catalog(latest);
+        }
+        let now = clock.now();
+        let play = shared.lock().play_pos(now);
+        let mut rendered = 0;
+        if engine.position() < play {
+            shared.stats.underruns.fetch_add(1, Ordering::Relaxed);
+        }
+        let started = std::time::Instant::now();
+        while engine.position() < play + lead && rendered < 64 {
+            match engine.render_block() {
+                Ok((chunk, events)) => publish_block(&shared, &engine, chunk, events),
+                Err(e) => {
+                    tracing::error!(session = %shared.fingerprint, "engine stopped: {e}");
+                    return;
+                }
+            }
+            rendered += 1;
+        }
+        if rendered > 0 {
+            let st = &shared.stats;
+            st.render_nanos
+                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            st.rendered_frames
+                .fetch_add(rendered * super::engine::BLOCK.0, Ordering::Relaxed);
+        }
+        announce(&shared, play);
+        if now >= last_heartbeat + HEARTBEAT {
+            last_heartbeat = now;
+            let (position, now_playing, next) = shared.now_and_next();
+            let listeners = shared.lock().listeners;
+            shared.publish(StationEvent::Heartbeat {
+                position: position.secs(),
+                now_playing,
+                next,
+                listeners,
+            });
+        }
+        let listening = shared.lock().listeners > 0;
+        if listening && !was_listening {
+            // A first listener: save now, so a crash in the next seconds still catches up.
+            persist(&shared);
+        }
+        was_listening = listening;
+        let busy = listening || shared.events.receiver_count() > 0;
+        if busy {
+            idle_since = None;
+        } else if now.saturating_sub(*idle_since.get_or_insert(now)) >= shared.params.idle_timeout {
+            tracing::info!(session = %shared.fingerprint, "nobody listening: parking the session");
+            break;
+        }
+        if now >= last_persist + PERSIST_EVERY {
+            last_persist = now;
+            persist(&shared);
+        }
+        let ahead = engine.position().secs() - (play + lead).secs();
+        wait = if rendered == 64 {
+            Duration::ZERO
+        } else {
+            clock.real(Duration::from_secs_f64(ahead.clamp(0.005, 0.25)))
+        };
+    }
+    persist(&shared);
+}
+
+/// Puts a rendered block into the ring and the timeline, and keeps checkpoints.
+fn publish_block(
+    shared: &Shared,
+    engine: &Engine,
+    chunk: Option<super::engine::Chunk>,
+    events: Vec<EngineEvent>,
+) {
+    let mut st = shared.lock();
+    for e in events {
+        match e {
+            EngineEvent::TrackStarted { pos, track } => st.timeline.push_back((pos, track)),
+            EngineEvent::TrackFailed { track, reason, .. } => {
+                tracing::warn!(session = %shared.fingerprint, %track, "track skipped: {reason}")
+            }
+        }
+    }
+    if let Some(chunk) = chunk {
+        for f in chunk.frames {
+            st.ring.push(Bytes::from(f.data));
+        }
+    }
+    let tail = frame_pos(st.ring.tail());
+    while st.timeline.len() > 1 && st.timeline[1].0 <= tail {
+        st.timeline.pop_front();
+    }
+    let pos = engine.position();
+    if frame_index(pos).is_multiple_of(CHECKPOINT_EVERY)
+        && st.checkpoints.back().is_none_or(|c| c.pos < pos)
+    {
+        st.checkpoints.push_back(engine.checkpoint());
+        while st.checkpoints.len() > 2 && st.checkpoints[1].pos <= tail {
+            st.checkpoints.pop_front();
+        }
+    }
+    st.next = engine.transition().map(|t| t.next.clone());
+    let v = (st.ring.head(), st.generation);
+    drop(st);
+    shared.head.send_replace(v);
+}
+
+/// Sends `track` events for track starts the play point has reached.
+fn announce(shared: &Shared, play: StreamPos) {
+    let due: Vec<(StreamPos, TrackId)> = {
+        let mut st = shared.lock();
+        let from = st.announced;
+        st.announced = play;
+        st.timeline
+            .iter()
+            .filter(|(p, _)| *p > from && *p <= play)
+            .cloned()
+            .collect()
+    };
+    for (pos, id) in due {
+        if let Some(track) = shared.info(&id, Some(pos)) {
+            shared.publish(StationEvent::Track {
+                position: pos.secs(),
+                track,
+            });
+        }
+    }
+}
+
+/// Skip: re-render from just after the play point, replacing the buffered future.
+fn splice(shared: &Shared, mut engine: Engine) -> Engine {
+    let play = shared.lock().play_pos(shared.clock.now());
+    let target = frame_pos(frame_index(play + SPLICE_MARGIN) + 1);
+    let cp = {
+        let st = shared.lock();
+        st.checkpoints
+            .iter()
+            .rev()
+            .find(|c| c.pos <= target)
+            .cloned()
+    };
+    if let Some(cp) = cp.filter(|_| target < engine.position()) {
+        match Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), &cp) {
+            Ok(mut fresh) => {
+                let mut ok = true;
+                while fresh.position() < target && ok {
+                    ok = fresh.render_block().is_ok();
+                }
+                if ok {
+                    engine = fresh;
+                }
+            }
+            Err(e) => tracing::warn!("splice could not rebuild the engine: {e}"),
+        }
+    }
+    engine.skip();
+    let at = engine.position();
+    {
+        let mut st = shared.lock();
+        st.ring.truncate_from(frame_index(at));
+        st.timeline.retain(|(p, _)| *p < at);
+        st.checkpoints.retain(|c| c.pos <= at);
+        let v = (st.ring.head(), st.generation);
+        drop(st);
+        shared.head.send_replace(v);
+    }
+    shared.publish(StationEvent::Splice {
+        position: at.secs(),
+        reason: "skip".into(),
+    });
+    engine
+}

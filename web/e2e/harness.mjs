@@ -1,0 +1,173 @@
+// End-to-end test support: a generated demo library, a real `drift serve` on a loopback port
+// (killable with SIGKILL and restartable on the same port), Debian's Chromium through
+// playwright-core, and small polling helpers. Artifacts (screenshots) go to target/e2e.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const ARTIFACTS = join(ROOT, 'target', 'e2e');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** The drift binary: $DRIFT_BIN, else the one `cargo test` built, else a release build. */
+export function driftBin() {
+  const candidates = [process.env.DRIFT_BIN, join(ROOT, 'target/debug/drift'), join(ROOT, 'target/release/drift')];
+  const bin = candidates.find((p) => p && existsSync(p));
+  if (!bin) throw new Error('no drift binary: run `cargo build` first (or set DRIFT_BIN)');
+  return bin;
+}
+
+/** A small demo library, generated once and shared by every e2e test file. */
+export function library() {
+  const dir = join(ROOT, 'target', 'e2e-library');
+  if (!existsSync(join(dir, '.done'))) {
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync(driftBin(), ['demo-library', dir, '--tracks', '6', '--seed', '3'], { stdio: 'inherit' });
+    execFileSync('touch', [join(dir, '.done')]);
+  }
+  return dir;
+}
+
+export async function freePort() {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function until(fn, what, timeoutMs = 15000, everyMs = 100) {
+  const started = Date.now();
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A `drift serve` process on 127.0.0.1:`port` with its own data dir. */
+export class DriftServer {
+  constructor({ port, dataDir, args = [] } = {}) {
+    this.port = port;
+    this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'drift-e2e-'));
+    this.args = args;
+  }
+
+  get base() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    this.port = this.port ?? (await freePort());
+    const args = ['serve', '--library', library(), '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, ...this.args];
+    this.child = spawn(driftBin(), args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DRIFT_LOG: process.env.DRIFT_LOG ?? 'warn' } });
+    this.exited = once(this.child, 'exit');
+    await until(async () => {
+      try {
+        const r = await fetch(`${this.base}/health`);
+        const h = await r.json();
+        return h.tracks > 0 && h.scanComplete === true;
+      } catch {
+        return false;
+      }
+    }, 'the server to be ready', 60000, 100);
+    return this;
+  }
+
+  /** `kill -9`: no shutdown code runs. */
+  async kill() {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop() {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  cleanup() {
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Debian's Chromium, driven by playwright-core (each launch gets a fresh profile). */
+export async function chromium() {
+  const { chromium: pw } = await import('playwright-core');
+  return pw.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * Records, inside the page, (wall ms, currentTime, state) every 100 ms, so a test can prove
+ * that playback never stopped advancing across an outage.
+ */
+export async function startSampler(page) {
+  await page.evaluate(() => {
+    window.__samples = [];
+    setInterval(() => {
+      const a = document.getElementById('audio');
+      window.__samples.push([performance.now(), a.currentTime, window.drift.ctl.state]);
+    }, 100);
+  });
+}
+
+/** The longest span (ms) in which currentTime did not advance, between `fromMs` and now. */
+export async function longestFreeze(page, fromMs) {
+  return page.evaluate((from) => {
+    let worst = 0;
+    let since = null;
+    let lastT = null;
+    for (const [ms, t] of window.__samples) {
+      if (ms < from) continue;
+      if (lastT === null || t > lastT + 1e-6) since = ms;
+      else worst = Math.max(worst, ms - since);
+      lastT = t;
+    }
+    return worst;
+  }, fromMs);
+}
+
+/** The page's append log must be one contiguous run of frame indices: no gap, no repeat. */
+export async function appendGaps(page) {
+  return page.evaluate(() => {
+    const log = window.drift.ctl.appendLog;
+    const problems = [];
+    for (let i = 1; i < log.length; i++) {
+      if (log[i].first !== log[i - 1].last + 1) problems.push({ at: i, prev: log[i - 1], next: log[i] });
+    }
+    return problems;
+  });
+}
+
+export async function clickPlay(page) {
+  await page.click('#play');
+  return page.evaluate(() => performance.now());
+}
+
+/** Waits until the page says `playing` and audio time moves. */
+export async function waitPlaying(page, timeoutMs = 15000) {
+  const t0 = await page.evaluate(() => document.getElementById('audio').currentTime);
+  await until(() => page.evaluate((t) => {
+    const a = document.getElementById('audio');
+    return window.drift.ctl.state === 'playing' && a.currentTime > t + 0.2;
+  }, t0), 'playing', timeoutMs);
+}

@@ -1,0 +1,115 @@
+// The last minute (or so) of MP3 frames the player received, keyed by stream frame index, so
+// "save" works even while the server is unreachable and a splice can forget a replaced future.
+// Pure: no DOM, tested with node --test.
+import { concatBytes } from './bytes.js';
+
+/** Seconds per MP3 frame of every Drift stream (1152 samples at 44.1 kHz). */
+export const FRAME_SECS = 1152 / 44100;
+/** The frame index a stream position (seconds) falls on, robust to rounding in transit. */
+export const indexOf = (pos) => Math.round(pos / FRAME_SECS);
+/** The stream position (seconds) at which frame `idx` starts. */
+export const posOf = (idx) => idx * FRAME_SECS;
+
+export class FrameHistory {
+  /** `keepSeconds`: how much already-heard audio is kept behind the play point. */
+  constructor(keepSeconds = 60) {
+    this.keepSeconds = keepSeconds;
+    this.frames = []; // { idx, bytes }, strictly increasing idx
+  }
+
+  /** Adds a frame after the newest one; a frame at or before it is ignored (no repeats). */
+  add(idx, bytes) {
+    const last = this.frames[this.frames.length - 1];
+    if (last && idx <= last.idx) return false;
+    this.frames.push({ idx, bytes });
+    return true;
+  }
+
+  /** Index of the frame after the newest one held (where the next frame should go). */
+  get nextIndex() {
+    const last = this.frames[this.frames.length - 1];
+    return last ? last.idx + 1 : null;
+  }
+
+  /** Forgets frames at or after `idx` (their audio was re-rendered by a splice). */
+  dropFrom(idx) {
+    let n = this.frames.length;
+    while (n > 0 && this.frames[n - 1].idx >= idx) n--;
+    this.frames.length = n;
+  }
+
+  /** Forgets heard frames older than `keepSeconds` before the play point `playPos`. */
+  trim(playPos) {
+    const oldest = indexOf(playPos - this.keepSeconds);
+    let k = 0;
+    while (k < this.frames.length && this.frames[k].idx < oldest) k++;
+    if (k > 0) this.frames.splice(0, k);
+  }
+
+  /**
+   * The last `seconds` before `playPos` as one MP3 byte string starting on a frame boundary,
+   * with the position of its first frame; only contiguous frames (a gap ends the clip early).
+   */
+  clip(playPos, seconds) {
+    const end = indexOf(playPos);
+    const start = indexOf(playPos - seconds);
+    const picked = [];
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const f = this.frames[i];
+      if (f.idx >= end) continue;
+      if (f.idx < start) break;
+      if (picked.length && picked[picked.length - 1].idx !== f.idx + 1) break;
+      picked.push(f);
+    }
+    picked.reverse();
+    return {
+      bytes: picked.length ? concatBytes(picked.map((f) => f.bytes)) : new Uint8Array(0),
+      start: picked.length ? posOf(picked[0].idx) : playPos,
+      seconds: picked.length * FRAME_SECS,
+    };
+  }
+}
+
+/** Track titles placed on the stream timeline; the page shows the one the audio has reached. */
+export class CueList {
+  constructor() {
+    this.cues = []; // { pos, info }, sorted by pos
+  }
+
+  /** Places `info` at `pos`; a cue at the same position (within a frame) is replaced. */
+  add(pos, info) {
+    const i = this.cues.findIndex((c) => Math.abs(c.pos - pos) < FRAME_SECS);
+    if (i >= 0) {
+      this.cues[i] = { pos, info: { ...this.cues[i].info, ...info } };
+      return;
+    }
+    this.cues.push({ pos, info });
+    this.cues.sort((a, b) => a.pos - b.pos);
+  }
+
+  /** Forgets cues at or after `pos` (a splice replaced that future). */
+  dropFrom(pos) {
+    this.cues = this.cues.filter((c) => c.pos < pos - FRAME_SECS / 2);
+  }
+
+  /** The cue in effect at `pos` (the latest one at or before it), or null. */
+  at(pos) {
+    let found = null;
+    for (const c of this.cues) {
+      if (c.pos <= pos + 1e-6) found = c;
+      else break;
+    }
+    return found;
+  }
+
+  /** The first cue after `pos`, or null. */
+  after(pos) {
+    return this.cues.find((c) => c.pos > pos + 1e-6) ?? null;
+  }
+
+  /** Keeps the cue in effect at `pos` and everything after it. */
+  trim(pos) {
+    const current = this.at(pos);
+    this.cues = this.cues.filter((c) => c.pos > pos || c === current);
+  }
+}

@@ -1,0 +1,101 @@
+// The frames kept for "save" and the titles placed on the stream timeline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FrameHistory, CueList, FRAME_SECS, indexOf, posOf } from '../js/frame-history.js';
+import { chooseMode } from '../js/mse-sink.js';
+
+const frame = (idx) => Uint8Array.from([idx & 0xff, (idx >> 8) & 0xff, 7]);
+
+test('positions and frame indices convert both ways, robust to 6-decimal rounding', () => {
+  assert.equal(indexOf(posOf(12345)), 12345);
+  assert.equal(indexOf(Number(posOf(777).toFixed(6))), 777);
+  assert.equal(indexOf(0), 0);
+  assert.ok(Math.abs(FRAME_SECS - 0.0261224) < 1e-6);
+});
+
+test('history ignores repeats, so a reconnection that overlaps adds nothing twice', () => {
+  const h = new FrameHistory(60);
+  for (let i = 10; i < 20; i++) assert.equal(h.add(i, frame(i)), true);
+  assert.equal(h.add(15, frame(15)), false);
+  assert.equal(h.add(19, frame(19)), false);
+  assert.equal(h.nextIndex, 20);
+  assert.equal(h.frames.length, 10);
+});
+
+test('a splice drops the replaced future and the next frame goes where it was cut', () => {
+  const h = new FrameHistory(60);
+  for (let i = 0; i < 100; i++) h.add(i, frame(i));
+  h.dropFrom(40);
+  assert.equal(h.nextIndex, 40);
+  assert.equal(h.add(40, frame(40)), true);
+});
+
+test('trim keeps keepSeconds of heard audio and everything ahead', () => {
+  const h = new FrameHistory(2);
+  for (let i = 0; i < 400; i++) h.add(i, frame(i));
+  h.trim(posOf(300));
+  assert.equal(h.frames[0].idx, indexOf(posOf(300) - 2));
+  assert.equal(h.nextIndex, 400);
+});
+
+test('clip: the last N seconds before the play point, whole frames, in order', () => {
+  const h = new FrameHistory(60);
+  for (let i = 0; i < 1000; i++) h.add(i, frame(i));
+  const c = h.clip(posOf(500), 10);
+  const n = 500 - indexOf(posOf(500) - 10);
+  assert.equal(c.bytes.length, n * 3);
+  assert.equal(c.start, posOf(500 - n));
+  assert.ok(Math.abs(c.seconds - n * FRAME_SECS) < 1e-9);
+  assert.deepEqual(Array.from(c.bytes.slice(-3)), Array.from(frame(499)));
+  assert.deepEqual(Array.from(c.bytes.slice(0, 3)), Array.from(frame(500 - n)));
+});
+
+test('clip stops at a gap rather than gluing audio that was not contiguous', () => {
+  const h = new FrameHistory(60);
+  for (let i = 0; i < 50; i++) h.add(i, frame(i));
+  for (let i = 80; i < 200; i++) h.add(i, frame(i));
+  const c = h.clip(posOf(100), 60);
+  assert.equal(c.start, posOf(80));
+  assert.equal(c.bytes.length, 20 * 3);
+  assert.equal(new FrameHistory().clip(3, 10).bytes.length, 0);
+});
+
+test('cues: the title in effect follows the play point; exact cues replace near ones', () => {
+  const cues = new CueList();
+  cues.add(10, { title: 'A' });
+  cues.add(40, { title: 'B' });
+  cues.add(70, { title: 'C' });
+  assert.equal(cues.at(5), null);
+  assert.equal(cues.at(10).info.title, 'A');
+  assert.equal(cues.at(39.99).info.title, 'A');
+  assert.equal(cues.at(40).info.title, 'B');
+  assert.equal(cues.after(40).info.title, 'C');
+  cues.add(40 + FRAME_SECS / 2, { album: 'X' });
+  assert.equal(cues.cues.length, 3, 'same position within a frame: merged');
+  assert.equal(cues.at(41).info.title, 'B');
+  assert.equal(cues.at(41).info.album, 'X');
+});
+
+test('cues after a splice point are forgotten; trim keeps the one in effect', () => {
+  const cues = new CueList();
+  for (const [p, t] of [[0, 'A'], [30, 'B'], [60, 'C'], [90, 'D']]) cues.add(p, { title: t });
+  cues.dropFrom(60);
+  assert.deepEqual(cues.cues.map((c) => c.info.title), ['A', 'B']);
+  cues.trim(45);
+  assert.deepEqual(cues.cues.map((c) => c.info.title), ['B']);
+});
+
+test('the player path is chosen by probing MediaSource, never by the user agent', () => {
+  const ms = (types) => ({ isTypeSupported: (t) => types.includes(t) });
+  const chromium = { MediaSource: ms(['audio/mpeg']) };
+  const firefox = { MediaSource: ms(['audio/mp4; codecs="mp3"']) };
+  const safari = { ManagedMediaSource: ms(['audio/mpeg']), MediaSource: ms([]) };
+  assert.equal(chooseMode(chromium).format, 'mp3');
+  assert.equal(chooseMode(chromium).kind, 'mse');
+  assert.equal(chooseMode(firefox).format, 'mp4');
+  assert.equal(chooseMode(safari).managed, true);
+  assert.equal(chooseMode({}).kind, 'direct');
+  assert.equal(chooseMode({ MediaSource: ms([]) }).kind, 'direct');
+  assert.equal(chooseMode(chromium, 'direct').kind, 'direct');
+  assert.equal(chooseMode({ MediaSource: ms(['audio/mpeg', 'audio/mp4; codecs="mp3"']) }, 'mp4').format, 'mp4');
+});
