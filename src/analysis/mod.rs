@@ -1,6 +1,7 @@
 //! Pure analysis of decoded audio (interleaved stereo f32 at 44.1 kHz): loudness, true peak,
 //! loudness range and cue points. No I/O; the scanner decodes and calls [`analyse`].
 pub mod cues;
+pub mod features;
 pub mod loudness;
 
 use crate::library::Analysis;
@@ -23,6 +24,7 @@ pub fn analyse(pcm: &[f32]) -> Analysis {
         loudness_range: measured.range,
         cue_in,
         cue_out,
+        features: None,
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Analysis {
     pub cue_in: Frames,
     /// Where audible content ends.
     pub cue_out: Frames,
+    /// What the track sounds like (tempo, brightness, key …); `None` until analysed for them.
+    #[serde(default)]
+    pub features: Option<crate::analysis::features::Features>,
 }
 
 impl Analysis {

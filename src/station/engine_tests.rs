@@ -51,6 +51,7 @@ pub(crate) fn tone_track(
             loudness_range: 0.0,
             cue_in: Frames::ZERO,
             cue_out: duration,
+            features: None,
         },
     }
 }

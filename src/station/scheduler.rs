@@ -116,6 +116,7 @@ mod tests {
                         loudness_range: 5.0,
                         cue_in: Frames::ZERO,
                         cue_out: Frames::from_secs(60.0),
+                        features: None,
                     },
                 })
                 .collect(),

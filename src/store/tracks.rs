@@ -253,6 +253,7 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
                 loudness_range,
                 cue_in: frames_from(cue_in, "cue_in")?,
                 cue_out: frames_from(cue_out, "cue_out")?,
+                features: None,
             },
         })
     })())

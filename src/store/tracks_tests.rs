@@ -25,6 +25,7 @@ fn analysis() -> Analysis {
         loudness_range: 6.25,
         cue_in: Frames(4410),
         cue_out: Frames(436_590),
+        features: None,
     }
 }
 

@@ -125,7 +125,7 @@ export class StreamController extends EventTarget {
       this.recovering = false;
       return;
     }
-    let delay = firstDelayMs ?? this.backoff.next();
+    let delay = firstDelayMs ?? this.retryDelay();
     while (this.active) {
       await new Promise((r) => { this.wake = r; setTimeout(r, delay); });
       if (!this.active) break;
@@ -140,11 +140,22 @@ export class StreamController extends EventTarget {
       } catch {
         // The server is still away: wait longer.
       }
-      delay = this.backoff.next();
+      delay = this.retryDelay();
     }
     this.recovering = false;
     this.backoff.reset();
     this.emit('reconnected', { after: Date.now() - this.troubleSince, reason });
+  }
+
+  /**
+   * The next wait between reconnection attempts: exponential backoff with jitter, but never
+   * more than a quarter of the audio still buffered, so a server that comes back is found
+   * before the listener hears silence.
+   */
+  retryDelay() {
+    const backoff = this.backoff.next();
+    const ahead = this.bufferedAhead;
+    return ahead > 0.5 ? Math.min(backoff, Math.max(500, ahead * 250)) : backoff;
   }
 
   /** Where the next frame goes: after the newest frame we hold. */
