@@ -20,7 +20,7 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     let (mut store, libraries) = open_library(&a.library)?;
     scan_libraries(&libraries, &mut store)?;
     let catalog = catalog(&store)?;
-    let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::shuffle(a.seed))?;
+    let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::drift(a.seed))?;
 
     // Write next to the target and rename at the end, so a failed render leaves no half file.
     let tmp = a.output.with_extension("mp3.partial");

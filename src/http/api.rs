@@ -96,7 +96,7 @@ fn owner_token<'a>(headers: &'a HeaderMap, fp: &str) -> Option<&'a str> {
     })
 }
 
-fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Handle>, ApiError> {
+pub(super) fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Handle>, ApiError> {
     let h = session(app, fp)?;
     if !h.is_owner(owner_token(headers, h.fingerprint())) {
         return Err(ApiError::forbidden());

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod icy;
 pub mod ops;
+pub mod steering;
 pub mod stream;
 pub mod tracks;
 
@@ -81,6 +82,10 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/skip", post(api::skip))
         .route("/api/sessions/{fp}/refresh", post(api::refresh))
         .route("/api/sessions/{fp}/save", get(api::save))
+        .route("/api/sessions/{fp}/directions", get(steering::directions))
+        .route("/api/sessions/{fp}/steer", post(steering::steer))
+        .route("/api/sessions/{fp}/next", post(steering::next))
+        .route("/api/tracks", get(tracks::search))
         .route("/api/tracks/{id}/cover", get(tracks::cover))
         .route("/listen/{file}", get(api::m3u))
         .fallback(assets::asset)

@@ -2,12 +2,18 @@
 //! scheduler see the library only through this.
 use super::track::{Track, TrackId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 /// Immutable set of playable tracks, sorted by id so that every run sees the same order.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     tracks: Vec<Track>,
     by_id: HashMap<TrackId, usize>,
+    /// Unique per constructed catalog, so derived indexes (the feature space) can be cached
+    /// and rebuilt when the library changes.
+    generation: u64,
 }
 
 impl Catalog {
@@ -19,7 +25,14 @@ impl Catalog {
             .enumerate()
             .map(|(i, t)| (t.id.clone(), i))
             .collect();
-        Catalog { tracks, by_id }
+        Catalog {
+            tracks,
+            by_id,
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
     pub fn tracks(&self) -> &[Track] {
         &self.tracks

@@ -72,7 +72,7 @@ pub struct Transition {
 }
 
 /// Everything needed to rebuild an engine that continues exactly where this one is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// Stream position of the next MP3 frame the engine will emit.
     pub pos: StreamPos,
@@ -268,6 +268,28 @@ impl Engine {
             .map_or(Frames::ZERO, |d| d.end().0.saturating_sub(self.mix_pos.0));
         let crossfade = Frames(self.cfg.crossfade.0.min(SKIP_CROSSFADE.0).min(remaining.0));
         self.start_next(self.mix_pos, crossfade, next);
+    }
+
+    /// The track picker, for steering it.
+    pub fn scheduler_mut(&mut self) -> &mut Scheduler {
+        &mut self.scheduler
+    }
+
+    /// Picks the planned next track again (after a steer or an explicit choice) if its
+    /// crossfade has not begun in the mix; false when it has (the choice then applies to the
+    /// pick after it).
+    pub fn replan_next(&mut self) -> bool {
+        let (Some(t), Some(deck)) = (&self.transition, self.decks.last()) else {
+            return false;
+        };
+        if t.at <= self.mix_pos {
+            return false;
+        }
+        let replaced = t.next.clone();
+        let (track, start) = (deck.track.clone(), deck.plan.start);
+        self.scheduler.retract(&replaced);
+        self.plan_after(&track, start);
+        true
     }
 
     /// Uses a newer snapshot of the library for the picks still to come.

@@ -2,6 +2,7 @@
 pub mod broadcast;
 pub mod clock;
 pub mod deck;
+pub mod directions;
 pub mod engine;
 pub mod events;
 pub mod registry;
@@ -9,3 +10,5 @@ pub mod render;
 mod runner;
 pub mod scheduler;
 pub mod session;
+pub mod space;
+pub mod walk;

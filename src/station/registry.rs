@@ -45,6 +45,20 @@ impl Handle {
             .is_none_or(|t| t.is_finished())
     }
 
+    /// Steers the session's next pick; the engine thread answers with the planned next track.
+    pub fn steer(
+        &self,
+        choice: session::Choice,
+    ) -> tokio::sync::oneshot::Receiver<Option<crate::library::TrackId>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = self
+            .control
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Control::Steer(choice, tx));
+        rx
+    }
+
     pub fn skip(&self) {
         let _ = self
             .control

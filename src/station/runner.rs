@@ -3,7 +3,7 @@
 use super::broadcast::{frame_index, frame_pos};
 use super::engine::{Engine, EngineEvent};
 use super::events::StationEvent;
-use super::session::{Control, Shared, SPLICE_MARGIN};
+use super::session::{Choice, Control, Shared, SPLICE_MARGIN};
 use crate::library::TrackId;
 use crate::units::StreamPos;
 use bytes::Bytes;
@@ -39,6 +39,10 @@ pub fn run(
     loop {
         match control.recv_timeout(wait) {
             Ok(Control::Skip) => engine = splice(&shared, engine),
+            Ok(Control::Steer(choice, reply)) => {
+                engine = steer(&shared, engine, &choice);
+                let _ = reply.send(engine.transition().map(|t| t.next.clone()));
+            }
             Ok(Control::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
@@ -73,14 +77,7 @@ pub fn run(
         announce(&shared, play);
         if now >= last_heartbeat + HEARTBEAT {
             last_heartbeat = now;
-            let (position, now_playing, next) = shared.now_and_next();
-            let listeners = shared.lock().listeners;
-            shared.publish(StationEvent::Heartbeat {
-                position: position.secs(),
-                now_playing,
-                next,
-                listeners,
-            });
+            publish_heartbeat(&shared);
         }
         let listening = shared.lock().listeners > 0;
         if listening && !was_listening {
@@ -171,10 +168,27 @@ fn announce(shared: &Shared, play: StreamPos) {
     }
 }
 
-/// Skip: re-render from just after the play point, replacing the buffered future.
-fn splice(shared: &Shared, mut engine: Engine) -> Engine {
+/// Now playing, next up and the listener count, to every events client.
+fn publish_heartbeat(shared: &Shared) {
+    let (position, now_playing, next) = shared.now_and_next();
+    let listeners = shared.lock().listeners;
+    shared.publish(StationEvent::Heartbeat {
+        position: position.secs(),
+        now_playing,
+        next,
+        listeners,
+    });
+}
+
+/// An engine rebuilt from the last checkpoint before just after the play point and rendered
+/// up to there, so the future can be changed from that point; `None` when the engine has not
+/// rendered that far or cannot be rebuilt.
+fn rebuilt_at_play_point(shared: &Shared, engine: &Engine) -> Option<Engine> {
     let play = shared.lock().play_pos(shared.clock.now());
     let target = frame_pos(frame_index(play + SPLICE_MARGIN) + 1);
+    if target >= engine.position() {
+        return None;
+    }
     let cp = {
         let st = shared.lock();
         st.checkpoints
@@ -182,35 +196,69 @@ fn splice(shared: &Shared, mut engine: Engine) -> Engine {
             .rev()
             .find(|c| c.pos <= target)
             .cloned()
-    };
-    if let Some(cp) = cp.filter(|_| target < engine.position()) {
-        match Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), &cp) {
-            Ok(mut fresh) => {
-                let mut ok = true;
-                while fresh.position() < target && ok {
-                    ok = fresh.render_block().is_ok();
-                }
-                if ok {
-                    engine = fresh;
-                }
+    }?;
+    match Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), &cp) {
+        Ok(mut fresh) => {
+            while fresh.position() < target {
+                fresh.render_block().ok()?;
             }
-            Err(e) => tracing::warn!("splice could not rebuild the engine: {e}"),
+            Some(fresh)
+        }
+        Err(e) => {
+            tracing::warn!("splice could not rebuild the engine: {e}");
+            None
         }
     }
-    engine.skip();
+}
+
+/// Drops the rendered future from the engine's position on and tells listeners to refetch.
+fn cut_future(shared: &Shared, engine: &Engine, reason: &str) {
     let at = engine.position();
     {
         let mut st = shared.lock();
         st.ring.truncate_from(frame_index(at));
         st.timeline.retain(|(p, _)| *p < at);
         st.checkpoints.retain(|c| c.pos <= at);
+        st.next = engine.transition().map(|t| t.next.clone());
         let v = (st.ring.head(), st.generation);
         drop(st);
         shared.head.send_replace(v);
     }
     shared.publish(StationEvent::Splice {
         position: at.secs(),
-        reason: "skip".into(),
+        reason: reason.into(),
     });
+}
+
+/// Skip: re-render from just after the play point, replacing the buffered future.
+fn splice(shared: &Shared, engine: Engine) -> Engine {
+    let mut engine = rebuilt_at_play_point(shared, &engine).unwrap_or(engine);
+    engine.skip();
+    cut_future(shared, &engine, "skip");
+    engine
+}
+
+/// Steer or pick the next track. When the crossfade into the planned next track is not
+/// rendered yet, the plan changes in place; when it is already in the lead, the future is
+/// re-rendered from just after the play point; when it is already audible, the choice
+/// applies to the pick after it.
+fn steer(shared: &Shared, mut engine: Engine, choice: &Choice) -> Engine {
+    let apply = |e: &mut Engine| match choice {
+        Choice::Direction(d) => e.scheduler_mut().steer(*d),
+        Choice::Track(id) => e.scheduler_mut().queue(id.clone()),
+    };
+    apply(&mut engine);
+    if engine.replan_next() {
+        shared.lock().next = engine.transition().map(|t| t.next.clone());
+        publish_heartbeat(shared);
+        return engine;
+    }
+    if let Some(mut fresh) = rebuilt_at_play_point(shared, &engine) {
+        apply(&mut fresh);
+        if fresh.replan_next() {
+            cut_future(shared, &fresh, "steer");
+            return fresh;
+        }
+    }
     engine
 }

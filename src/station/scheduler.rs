@@ -1,5 +1,8 @@
-//! Picks the next track. For now a shuffle without repeats until the library is exhausted; the
-//! state is a few numbers, so a checkpoint can carry it and resume the same sequence.
+//! Picks the next track: the drift walk (by how tracks sound, see `walk`) or a shuffle without
+//! repeats until the library is exhausted. The state is plain data, so a checkpoint can carry
+//! it and resume the same sequence.
+use super::directions::Direction;
+use super::walk::WalkState;
 use crate::library::{Catalog, TrackId};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -7,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// Everything needed to continue a scheduler's sequence exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SchedulerState {
     /// Round `round` is a seeded permutation of the catalog; `index` picks were made from it.
@@ -20,6 +23,8 @@ pub enum SchedulerState {
         #[serde(default)]
         swap_first: bool,
     },
+    /// The drift walk through feature space.
+    Drift(WalkState),
 }
 
 /// The track picker. An enum so that later pickers (the similarity walk) slot in beside it.
@@ -40,6 +45,53 @@ impl Scheduler {
         }
     }
 
+    /// The drift walk: near neighbours, momentum, steerable; deterministic for a seed.
+    pub fn drift(seed: u64) -> Scheduler {
+        Scheduler {
+            state: SchedulerState::Drift(WalkState::new(seed)),
+        }
+    }
+
+    /// The next pick goes `dir` (and the walk keeps heading that way). False for a shuffle.
+    pub fn steer(&mut self, dir: Direction) -> bool {
+        match &mut self.state {
+            SchedulerState::Drift(w) => {
+                w.steer = Some(dir);
+                true
+            }
+            SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// The next pick is `id`. False for a shuffle.
+    pub fn queue(&mut self, id: TrackId) -> bool {
+        match &mut self.state {
+            SchedulerState::Drift(w) => {
+                w.queued = Some(id);
+                true
+            }
+            SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// Forgets the pick of `id` (it was planned but replaced before it played), so the
+    /// no-repeat window does not hold a track nobody heard.
+    pub fn retract(&mut self, id: &TrackId) {
+        if let SchedulerState::Drift(w) = &mut self.state {
+            if let Some(i) = w.recent.iter().rposition(|r| r == id) {
+                w.recent.remove(i);
+            }
+        }
+    }
+
+    /// Tracks picked recently (the walk's no-repeat window), newest last.
+    pub fn recent(&self) -> Vec<TrackId> {
+        match &self.state {
+            SchedulerState::Drift(w) => w.recent.iter().cloned().collect(),
+            SchedulerState::Shuffle { .. } => Vec::new(),
+        }
+    }
+
     pub fn from_state(state: SchedulerState) -> Scheduler {
         Scheduler { state }
     }
@@ -53,12 +105,15 @@ impl Scheduler {
         if catalog.is_empty() {
             return None;
         }
-        let SchedulerState::Shuffle {
-            seed,
-            round,
-            index,
-            swap_first,
-        } = &mut self.state;
+        let (seed, round, index, swap_first) = match &mut self.state {
+            SchedulerState::Drift(w) => return w.next(catalog, last),
+            SchedulerState::Shuffle {
+                seed,
+                round,
+                index,
+                swap_first,
+            } => (seed, round, index, swap_first),
+        };
         if *index >= catalog.len() {
             *round += 1;
             *index = 0;

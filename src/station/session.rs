@@ -70,8 +70,19 @@ fn caught_up(s: &Snapshot, clock: &dyn Clock, lead: Frames) -> StreamPos {
     saved + Frames::from_secs(passed.as_secs_f64()).min(lead)
 }
 
+/// What the listener chose for the next track.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Choice {
+    /// Go this way (and keep heading that way).
+    Direction(crate::station::directions::Direction),
+    /// Play this track next.
+    Track(TrackId),
+}
+
 pub enum Control {
     Skip,
+    /// The reply carries the planned next track once the choice is applied.
+    Steer(Choice, tokio::sync::oneshot::Sender<Option<TrackId>>),
     Stop,
 }
 
@@ -255,7 +266,7 @@ pub fn prepare(
             let engine = Engine::new(
                 params.mix.clone(),
                 cat,
-                super::scheduler::Scheduler::shuffle(seed),
+                super::scheduler::Scheduler::drift(seed),
             )?;
             (
                 engine,

@@ -6,6 +6,7 @@ import { StreamController } from './stream-controller.js';
 import { label } from './player-state.js';
 import { resolveSession, bootstrap, sessionState, control, shareUrl, Events } from './session.js';
 import { View } from './view.js';
+import { Steering } from './steer.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
@@ -18,9 +19,10 @@ let boot = null;
 let events = null;
 let owner = false;
 let nextUp = null;
+let steering = null;
 const recent = [];
 
-window.drift = { ctl, get boot() { return boot; }, get owner() { return owner; } };
+window.drift = { ctl, get boot() { return boot; }, get owner() { return owner; }, get steering() { return steering; } };
 
 async function init() {
   try {
@@ -39,6 +41,12 @@ async function init() {
     owner = false;
   }
   view.setOwner(owner);
+  steering = new Steering(document, boot.fingerprint, {
+    owner,
+    onNext: (t) => { nextUp = t; view.next(t); },
+    toast: (text) => view.toast(text),
+  });
+  steering.refresh();
   events = new Events(boot.eventsUrl, handlers, (why) => {
     if (ctl.active) ctl.recover(why);
     else setTimeout(() => events.connect(), 2000);
@@ -179,6 +187,7 @@ ctl.addEventListener('metadata', (e) => {
     view.recent(recent);
   }
   view.nowPlaying(t);
+  steering?.refresh();
   if ('mediaSession' in navigator && globalThis.MediaMetadata) {
     navigator.mediaSession.metadata = new MediaMetadata({
       title: t.title, artist: t.artist ?? '', album: t.album ?? '',

@@ -1,0 +1,156 @@
+//! Steering a session: `GET /api/sessions/{fp}/directions` (where the music can go from the
+//! current track, with preview tracks), `POST …/steer {direction}` and `POST …/next {trackId}`
+//! (owner only; the answer carries the new next track, so the page updates at once).
+use super::api::{owned, session};
+use super::error::ApiError;
+use super::App;
+use crate::library::{Catalog, TrackId};
+use crate::station::directions::{candidates, Direction};
+use crate::station::events::TrackInfo;
+use crate::station::registry::Handle;
+use crate::station::session::Choice;
+use crate::station::space::space_of;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Preview tracks listed per direction.
+const PREVIEWS: usize = 3;
+
+/// The session's current track and the catalog indices of what it played or will play soon.
+fn context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
+    let (play, _, _) = h.shared.now_and_next();
+    let st = h.shared.lock();
+    let current = st.track_at(play).and_then(|(_, id)| catalog.index_of(id));
+    let mut heard: HashSet<usize> = st
+        .timeline
+        .iter()
+        .filter_map(|(_, id)| catalog.index_of(id))
+        .collect();
+    heard.extend(st.next.as_ref().and_then(|id| catalog.index_of(id)));
+    (current, heard)
+}
+
+fn info(catalog: &Catalog, index: usize) -> TrackInfo {
+    TrackInfo::new(&catalog.tracks()[index], None)
+}
+
+pub async fn directions(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let h = session(&app, &fp)?;
+    let catalog = app.catalog();
+    let (current, heard) = context(&h, &catalog);
+    let list = tokio::task::spawn_blocking({
+        let catalog = catalog.clone();
+        move || {
+            let space = space_of(&catalog);
+            let Some(from) = current else {
+                return Vec::new();
+            };
+            Direction::ALL
+                .into_iter()
+                .filter_map(|d| {
+                    let found = candidates(&space, from, d, &heard, PREVIEWS);
+                    (!found.is_empty()).then(|| {
+                        json!({
+                            "name": d.name(),
+                            "description": d.description(),
+                            "preview": found.iter().map(|&i| info(&catalog, i)).collect::<Vec<_>>(),
+                        })
+                    })
+                })
+                .collect::<Vec<Value>>()
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (_, _, next) = h.shared.now_and_next();
+    Ok(Json(json!({
+        "current": current.map(|i| info(&catalog, i)),
+        "next": next,
+        "directions": list,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct SteerBody {
+    direction: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextBody {
+    track_id: Option<String>,
+}
+
+/// Sends the choice to the engine and answers with the next track it planned.
+async fn apply(app: &App, h: &Handle, choice: Choice) -> Result<Response, ApiError> {
+    let reply = h.steer(choice);
+    let next = match tokio::time::timeout(Duration::from_secs(5), reply).await {
+        Ok(Ok(next)) => next,
+        _ => return Err(ApiError::unavailable("the session's engine did not answer")),
+    };
+    let catalog = app.catalog();
+    let next = next.and_then(|id| catalog.get(&id).map(|t| TrackInfo::new(t, None)));
+    Ok((StatusCode::ACCEPTED, Json(json!({ "next": next }))).into_response())
+}
+
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body must be JSON: {e}")))
+}
+
+pub async fn steer(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let h = owned(&app, &fp, &headers)?;
+    let b: SteerBody = body(&bytes)?;
+    let names: Vec<&str> = Direction::ALL.iter().map(|d| d.name()).collect();
+    let dir = b
+        .direction
+        .as_deref()
+        .and_then(Direction::parse)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("'direction' must be one of: {}", names.join(", ")))
+        })?;
+    let catalog = app.catalog();
+    let (current, heard) = context(&h, &catalog);
+    let space = space_of(&catalog);
+    let possible = current.is_some_and(|from| !candidates(&space, from, dir, &heard, 1).is_empty());
+    if !possible {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_candidates",
+            format!("no track in this library lies '{}' from here", dir.name()),
+        ));
+    }
+    apply(&app, &h, Choice::Direction(dir)).await
+}
+
+pub async fn next(
+    State(app): State<App>,
+    Path(fp): Path<String>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let h = owned(&app, &fp, &headers)?;
+    let b: NextBody = body(&bytes)?;
+    let id = b
+        .track_id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request("'trackId' is required"))?;
+    if app.catalog().get(&TrackId(id.clone())).is_none() {
+        return Err(ApiError::not_found(format!("no track with id '{id}'")));
+    }
+    apply(&app, &h, Choice::Track(TrackId(id))).await
+}
