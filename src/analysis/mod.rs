@@ -1,8 +1,22 @@
 //! Pure analysis of decoded audio (interleaved stereo f32 at 44.1 kHz): loudness, true peak,
-//! loudness range and cue points. No I/O; the scanner decodes and calls [`analyse`].
+//! loudness range, cue points and audio features. No I/O; the scanner decodes and calls
+//! [`analyse`].
+pub mod bench;
 pub mod cues;
+mod extract;
 pub mod features;
+mod key;
 pub mod loudness;
+mod onset;
+mod spectral;
+mod stft;
+mod tempo;
+
+pub use extract::extract;
+
+/// Version of [`extract`]'s results. Bump it when they change: the store keeps the version
+/// each track was analysed with, and the next scan analyses older tracks again.
+pub const FEATURES_VERSION: i64 = 1;
 
 use crate::library::Analysis;
 use crate::units::{Frames, CHANNELS};
@@ -24,10 +38,13 @@ pub fn analyse(pcm: &[f32]) -> Analysis {
         loudness_range: measured.range,
         cue_in,
         cue_out,
-        features: None,
+        features: Some(extract(pcm)),
     }
 }
 
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod test_signals;

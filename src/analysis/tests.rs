@@ -1,5 +1,6 @@
 //! Tests of `analyse` with generated signals: sines at known levels, noise and silence.
 use super::*;
+use crate::analysis::test_signals::assert_near;
 use crate::units::{Db, SAMPLE_RATE};
 
 /// Interleaved stereo sine, same on both channels, with the given peak level in dBFS.
@@ -28,13 +29,6 @@ fn noise(peak_dbfs: f64, secs: f64, seed: u64) -> Vec<f32> {
             amp * (unit * 2.0 - 1.0) as f32
         })
         .collect()
-}
-
-fn assert_near(what: &str, got: f64, want: f64, tolerance: f64) {
-    assert!(
-        (got - want).abs() <= tolerance,
-        "{what}: got {got}, want {want} ± {tolerance}"
-    );
 }
 
 #[test]
