@@ -14,8 +14,9 @@ mod tempo;
 
 pub use extract::extract;
 
-/// Version of [`extract`]'s results. Bump it when they change: the store keeps the version
-/// each track was analysed with, and the next scan analyses older tracks again.
+/// Version of [`extract`]'s results. Bump it when they change (or when `Features` changes
+/// shape): the store keeps the version each track was analysed with, and the next scan
+/// analyses older tracks again.
 pub const FEATURES_VERSION: i64 = 1;
 
 use crate::library::Analysis;

@@ -46,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX files_by_track ON files(track_id);",
     // 2: listening sessions and their resume snapshots.
     sessions::MIGRATION,
+    // 3: each track's audio features and the extractor version that computed them.
+    tracks::FEATURES_MIGRATION,
 ];
 
 /// Why the store failed. Every variant means "stop": the database is unusable or the query is
@@ -184,6 +186,36 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::TooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn a_database_from_before_features_keeps_its_tracks_and_needs_analysis() {
+        let dir = tempfile::tempdir().unwrap();
+        // What Drift wrote before features existed: schema version 2, one track, one file.
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tracks VALUES ('aaa', 'A', 'Artist', '', 441000, -14.5, -1.0, 6.0,
+                 0, 441000, 1700000000);
+             INSERT INTO files VALUES ('/m/a.flac', 1234, 5678, 'aaa', NULL);",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let tracks = store.tracks().unwrap();
+        assert_eq!(tracks.len(), 1);
+        assert_eq!(tracks[0].tags.title, "A");
+        assert_eq!(tracks[0].analysis.duration.0, 441_000);
+        assert_eq!(tracks[0].analysis.features, None);
+        assert!(
+            store.analysed_ids().unwrap().is_empty(),
+            "the next scan analyses it again"
+        );
     }
 
     #[test]

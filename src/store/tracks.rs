@@ -1,6 +1,8 @@
 //! All SQL about the library: `tracks` (one row per distinct content, with tags and analysis)
 //! and `files` (one row per audio file seen, pointing at its track or saying why it failed).
 use super::{Store, StoreError};
+use crate::analysis::features::Features;
+use crate::analysis::FEATURES_VERSION;
 use crate::library::{Analysis, Tags, Track, TrackId};
 use crate::units::{Db, Frames};
 use rusqlite::{params, OptionalExtension, Row};
@@ -51,8 +53,15 @@ pub enum FileChange {
     Removed { path: PathBuf },
 }
 
+/// The schema change for audio features: JSON of [`Features`] (NULL until a track is analysed
+/// for them) and the [`FEATURES_VERSION`] that computed it (0: none). Tracks analysed by an
+/// older Drift keep their row and are analysed again by the next scan.
+pub(super) const FEATURES_MIGRATION: &str = "
+    ALTER TABLE tracks ADD COLUMN features TEXT NULL;
+    ALTER TABLE tracks ADD COLUMN features_version INTEGER NOT NULL DEFAULT 0;";
+
 const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames, t.loudness, \
-     t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path)";
+     t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features";
 
 impl Store {
     /// Every file row, in path order (the scanner loads them all once per scan).
@@ -76,11 +85,13 @@ impl Store {
             .optional()?)
     }
 
-    /// Ids of every analysed track, playable or not: content with one of these ids needs no
-    /// analysis.
+    /// Ids of every track analysed completely by this Drift (features of the current
+    /// [`FEATURES_VERSION`]), playable or not: content with one of these ids needs no analysis.
     pub fn analysed_ids(&self) -> Result<HashSet<TrackId>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT id FROM tracks")?;
-        let ids = stmt.query_map([], |row| row.get(0).map(TrackId))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM tracks WHERE features_version = ?1")?;
+        let ids = stmt.query_map([FEATURES_VERSION], |row| row.get(0).map(TrackId))?;
         Ok(ids.collect::<Result<_, _>>()?)
     }
 
@@ -96,16 +107,30 @@ impl Store {
                 id, tags, analysis, ..
             } = change
             {
+                let features = match &analysis.features {
+                    Some(f) => Some(serde_json::to_string(f).map_err(|e| {
+                        StoreError::BadData(format!("cannot store the features of {id}: {e}"))
+                    })?),
+                    None => None,
+                };
+                let version = if features.is_some() {
+                    FEATURES_VERSION
+                } else {
+                    0
+                };
                 tx.prepare_cached(
                     "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness,
-                         true_peak, loudness_range, cue_in, cue_out, analysed_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                         true_peak, loudness_range, cue_in, cue_out, analysed_at, features,
+                         features_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                          artist = excluded.artist, album = excluded.album,
                          duration_frames = excluded.duration_frames,
                          loudness = excluded.loudness, true_peak = excluded.true_peak,
                          loudness_range = excluded.loudness_range, cue_in = excluded.cue_in,
-                         cue_out = excluded.cue_out, analysed_at = excluded.analysed_at",
+                         cue_out = excluded.cue_out, analysed_at = excluded.analysed_at,
+                         features = excluded.features,
+                         features_version = excluded.features_version",
                 )?
                 .execute(params![
                     id.0,
@@ -119,6 +144,8 @@ impl Store {
                     frames_int(analysis.cue_in)?,
                     frames_int(analysis.cue_out)?,
                     now,
+                    features,
+                    version,
                 ])?;
             }
         }
@@ -228,6 +255,14 @@ fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
     })
 }
 
+/// Stored features, or `None` (the track plays, and the drift walk passes it by) when they
+/// cannot be read: written by a Drift whose [`Features`] had other fields.
+fn features_from(id: &TrackId, json: &str) -> Option<Features> {
+    serde_json::from_str(json)
+        .inspect_err(|e| tracing::warn!(track = %id, "unreadable stored features: {e}"))
+        .ok()
+}
+
 /// Reads a row of [`TRACK_COLUMNS`]; the outer error is SQLite's, the inner one bad data.
 fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> {
     let duration: i64 = row.get(4)?;
@@ -241,6 +276,9 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
     let id = TrackId(row.get(0)?);
     let (loudness, true_peak, loudness_range) = (row.get(5)?, row.get(6)?, row.get(7)?);
     let path = PathBuf::from(row.get::<_, String>(10)?);
+    let features = row
+        .get::<_, Option<String>>(11)?
+        .and_then(|json| features_from(&id, &json));
     Ok((|| {
         Ok(Track {
             id,
@@ -253,7 +291,7 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
                 loudness_range,
                 cue_in: frames_from(cue_in, "cue_in")?,
                 cue_out: frames_from(cue_out, "cue_out")?,
-                features: None,
+                features,
             },
         })
     })())

@@ -1,5 +1,6 @@
 //! Tests of the library tables: applying scan results and reading tracks, files and failures.
 use super::*;
+use crate::analysis::features::Mode;
 
 fn stat(path: &str) -> FileStat {
     FileStat {
@@ -25,7 +26,18 @@ fn analysis() -> Analysis {
         loudness_range: 6.25,
         cue_in: Frames(4410),
         cue_out: Frames(436_590),
-        features: None,
+        features: Some(Features {
+            bpm: 123.25,
+            beat_strength: 0.5,
+            centroid_hz: 1500.0,
+            rolloff_hz: 4000.0,
+            flatness: 0.125,
+            crest_db: 12.5,
+            onset_rate: 3.75,
+            key: 3,
+            mode: Mode::Minor,
+            key_strength: 0.75,
+        }),
     }
 }
 
@@ -132,4 +144,61 @@ fn a_failed_batch_writes_nothing() {
         .is_err());
     assert!(store.files().unwrap().is_empty());
     assert!(store.analysed_ids().unwrap().is_empty());
+}
+
+#[test]
+fn tracks_without_current_features_are_not_analysed_but_still_play() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut bare = analysed("/m/b.flac", "bbb", "B");
+    if let FileChange::Analysed { analysis, .. } = &mut bare {
+        analysis.features = None;
+    }
+    store
+        .apply(&[analysed("/m/a.flac", "aaa", "A"), bare])
+        .unwrap();
+    let ids = store.analysed_ids().unwrap();
+    assert_eq!(ids, HashSet::from([TrackId("aaa".into())]));
+    let b = store.track(&TrackId("bbb".into())).unwrap().unwrap();
+    assert_eq!(b.analysis.features, None);
+
+    // Features from an older extractor are kept (the walk can use them) until re-analysed.
+    store
+        .conn
+        .execute(
+            "UPDATE tracks SET features_version = ?1",
+            [FEATURES_VERSION - 1],
+        )
+        .unwrap();
+    assert!(store.analysed_ids().unwrap().is_empty());
+    let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
+    assert_eq!(a.analysis, analysis());
+
+    // Analysing again brings both up to date.
+    store
+        .apply(&[
+            analysed("/m/a.flac", "aaa", "A"),
+            analysed("/m/b.flac", "bbb", "B"),
+        ])
+        .unwrap();
+    assert_eq!(store.analysed_ids().unwrap().len(), 2);
+    assert_eq!(
+        store
+            .track(&TrackId("bbb".into()))
+            .unwrap()
+            .unwrap()
+            .analysis,
+        analysis()
+    );
+}
+
+#[test]
+fn unreadable_stored_features_read_as_none() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.apply(&[analysed("/m/a.flac", "aaa", "A")]).unwrap();
+    store
+        .conn
+        .execute("UPDATE tracks SET features = '{\"tempo\": 1}'", [])
+        .unwrap();
+    let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
+    assert_eq!(a.analysis.features, None);
 }
