@@ -48,4 +48,4 @@ pub fn analyse(pcm: &[f32]) -> Analysis {
 mod tests;
 
 #[cfg(test)]
-mod test_signals;
+pub(crate) mod test_signals;

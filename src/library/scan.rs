@@ -39,7 +39,7 @@ pub struct ScanOptions {
 pub struct ScanReport {
     /// Audio files found on disk.
     pub seen: usize,
-    /// Same path, size and mtime as last time: not read at all.
+    /// Same path, size and mtime as last time, and nothing left to analyse: not read at all.
     pub unchanged: usize,
     /// New content, decoded and analysed.
     pub analysed: usize,
@@ -94,22 +94,34 @@ pub fn scan(
         .into_iter()
         .map(|f| (f.stat.path.clone(), f))
         .collect();
+    // Tracks analysed completely; those analysed by an older Drift (no features, or features
+    // of an older version) are analysed again even where their files have not changed.
+    let analysed_ids = store.analysed_ids()?;
     let removed: Vec<FileChange> = known
         .keys()
         .filter(|p| !found.files.contains_key(*p))
         .map(|p| FileChange::Removed { path: p.clone() })
         .collect();
     report.removed = removed.len();
-    let changed: Vec<FileStat> = found
+    // Files to read, each with its content id when an unchanged file only needs analysis.
+    let changed: Vec<(FileStat, Option<TrackId>)> = found
         .files
         .into_values()
-        .filter(|stat| known.get(&stat.path).is_none_or(|k| k.stat != *stat))
+        .filter_map(|stat| match known.get(&stat.path) {
+            Some(k) if k.stat == stat => k
+                .track_id
+                .as_ref()
+                .filter(|id| !analysed_ids.contains(*id))
+                .map(|id| (stat, Some(id.clone()))),
+            _ => Some((stat, None)),
+        })
         .collect();
     report.unchanged = report.seen - report.failed - changed.len();
     tracing::info!(
         seen = report.seen,
         unchanged = report.unchanged,
         changed = changed.len(),
+        to_analyse_again = changed.iter().filter(|(_, id)| id.is_some()).count(),
         removed = report.removed,
         "library walked"
     );
@@ -118,14 +130,15 @@ pub fn scan(
     let hashing = Progress::new("hashing", changed.len(), opts);
     let hashed: Vec<(FileStat, Identified)> = changed
         .into_par_iter()
-        .map(|stat| {
-            let result = identify(&stat).map(|id| (id, read_tags(&stat.path)));
+        .map(|(stat, known_id)| {
+            let result = known_id
+                .map_or_else(|| identify(&stat), Ok)
+                .map(|id| (id, read_tags(&stat.path)));
             hashing.step();
             (stat, result)
         })
         .collect();
     hashing.finish();
-    let analysed_ids = store.analysed_ids()?;
     // Removals go in the same transaction as reuses, so a moved track never looks gone.
     let mut immediate = removed;
     let mut jobs: BTreeMap<TrackId, Copies> = BTreeMap::new();
@@ -311,3 +324,7 @@ fn analyse_file(path: &Path) -> Result<Analysis, String> {
     catch_unwind(AssertUnwindSafe(run))
         .unwrap_or_else(|_| Err("the decoder crashed on this file".into()))
 }
+
+#[cfg(test)]
+#[path = "scan_tests.rs"]
+mod tests;

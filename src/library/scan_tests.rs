@@ -1,0 +1,80 @@
+//! Scan tests that need the store's insides: tracks analysed before features existed (or by an
+//! older extractor) are analysed again, once, without touching the others.
+use super::*;
+use crate::analysis::test_signals::{drums, Pattern};
+
+/// A library of two short drum loops as 16-bit WAV.
+fn library(dir: &Path) -> PathBuf {
+    let lib = dir.join("music");
+    std::fs::create_dir_all(&lib).unwrap();
+    for (name, bpm) in [("slow.wav", 90.0), ("fast.wav", 150.0)] {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: SAMPLE_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(lib.join(name), spec).unwrap();
+        for s in drums(Pattern::Clicks, bpm, 8.0, 1) {
+            w.write_sample((s * 32767.0) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    lib
+}
+
+fn run(lib: &Path, store: &mut Store) -> ScanReport {
+    scan(&[lib.to_path_buf()], store, &ScanOptions::default()).unwrap()
+}
+
+#[test]
+fn tracks_without_features_are_analysed_again_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let mut store = Store::open(&dir.path().join("data")).unwrap();
+    let first = run(&lib, &mut store);
+    assert_eq!((first.analysed, first.unchanged), (2, 0), "{first:?}");
+    let tracks = store.tracks().unwrap();
+    for t in &tracks {
+        let f = t.analysis.features.as_ref().expect("features after a scan");
+        let want = if t.path.ends_with("slow.wav") {
+            90.0
+        } else {
+            150.0
+        };
+        assert!((f.bpm / want - 1.0).abs() < 0.02, "{t:?}");
+    }
+
+    // As if the slow track had been analysed by a Drift without features.
+    let slow = tracks
+        .iter()
+        .find(|t| t.path.ends_with("slow.wav"))
+        .unwrap();
+    let file = store.file(&slow.path).unwrap().unwrap();
+    let mut analysis = slow.analysis.clone();
+    analysis.features = None;
+    store
+        .apply(&[FileChange::Analysed {
+            file: file.stat,
+            id: slow.id.clone(),
+            tags: slow.tags.clone(),
+            analysis,
+        }])
+        .unwrap();
+    assert_eq!(store.analysed_ids().unwrap().len(), 1);
+
+    let second = run(&lib, &mut store);
+    assert_eq!(
+        (second.analysed, second.unchanged, second.reused),
+        (1, 1, 0),
+        "{second:?}"
+    );
+    assert_eq!(
+        store.tracks().unwrap(),
+        tracks,
+        "the same track, features again"
+    );
+
+    let third = run(&lib, &mut store);
+    assert_eq!((third.analysed, third.unchanged), (0, 2), "{third:?}");
+}
