@@ -26,7 +26,11 @@ const PREVIEWS: usize = 3;
 fn context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
     let (play, _, _) = h.shared.now_and_next();
     let st = h.shared.lock();
-    let current = st.track_at(play).and_then(|(_, id)| catalog.index_of(id));
+    // Before the first track is audible (a new session), the first one counts as current.
+    let current = st
+        .track_at(play)
+        .or(st.timeline.front())
+        .and_then(|(_, id)| catalog.index_of(id));
     let mut heard: HashSet<usize> = st
         .timeline
         .iter()

@@ -12,3 +12,4 @@ pub mod scheduler;
 pub mod session;
 pub mod space;
 pub mod walk;
+pub mod walk_bench;

@@ -193,3 +193,34 @@ test('(h) save downloads the last minute as an MP3 that ffprobe accepts', async 
   writeFileSync(join(ARTIFACTS, 'saved.json'), JSON.stringify({ seconds, heard }));
   await context.close();
 });
+
+test('(g) steering: the page lists directions with previews; choosing one updates next up at once', async () => {
+  const { context, page } = await playing();
+  await until(() => page.evaluate(() => document.querySelectorAll('#directions button.direction').length > 0), 'directions', 15000);
+  const chip = await page.evaluate(() => {
+    const b = document.querySelector('#directions button.direction');
+    return { name: b.dataset.direction, preview: b.querySelector('small').textContent, disabled: b.disabled };
+  });
+  assert.equal(chip.disabled, false, 'the owner can steer');
+  assert.ok(chip.preview.length > 0, 'each direction shows its candidate tracks');
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/steer') && r.request().method() === 'POST'),
+    page.click(`#directions button[data-direction="${chip.name}"]`),
+  ]);
+  assert.equal(answer.status(), 202);
+  const next = (await answer.json()).next;
+  const shown = await page.evaluate(() => document.getElementById('next').textContent);
+  assert.ok(shown.startsWith(next.title), `next up shows "${shown}", the server planned "${next.title}"`);
+  // Search and queue a track explicitly.
+  await page.fill('#search', next.artist.split(' ')[0]);
+  await until(() => page.evaluate(() => document.querySelectorAll('#results button').length > 0), 'search results');
+  const [queued] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/next') && r.request().method() === 'POST'),
+    page.click('#results button'),
+  ]);
+  assert.equal(queued.status(), 202);
+  const picked = (await queued.json()).next;
+  assert.ok((await page.evaluate(() => document.getElementById('next').textContent)).startsWith(picked.title));
+  await page.screenshot({ path: join(ARTIFACTS, 'chromium-steering.png'), fullPage: true });
+  await context.close();
+});
