@@ -211,9 +211,13 @@ impl Halfband {
         let pad = HALFBAND / 2 + 1;
         let mut even = vec![0.0f32; out + 2 * pad];
         let mut odd = vec![0.0f32; out + 2 * pad];
-        for (i, f) in stereo.chunks_exact(CHANNELS).enumerate() {
-            let lane = if i % 2 == 0 { &mut even } else { &mut odd };
-            lane[pad + i / 2] = 0.5 * (f[0] + f[1]);
+        let pairs = stereo.chunks_exact(2 * CHANNELS);
+        if let [l, r, ..] = *pairs.remainder() {
+            even[pad + frames / 2] = 0.5 * (l + r);
+        }
+        for ((e, o), f) in even[pad..].iter_mut().zip(&mut odd[pad..]).zip(pairs) {
+            *e = 0.5 * (f[0] + f[1]);
+            *o = 0.5 * (f[2] + f[3]);
         }
         let mut y: Vec<f32> = even[pad..pad + out]
             .iter()

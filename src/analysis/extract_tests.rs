@@ -145,6 +145,10 @@ fn decimation_keeps_the_band_and_removes_what_would_alias() {
     assert_near("1 kHz", gain(1000.0), 0.0, 0.05);
     assert_near("7 kHz", gain(7000.0), 0.0, 0.5);
     assert!(gain(16000.0) < -40.0, "16 kHz: {} dB", gain(16000.0));
+    // An odd number of frames: the last one is an output too; DC passes at unity gain.
+    let dc = filter.downmix_decimate(&[0.5; 2 * 101]);
+    assert_eq!(dc.len(), 51);
+    assert!(dc[10..41].iter().all(|&y| (y - 0.5).abs() < 1e-3), "{dc:?}");
 }
 
 #[test]
