@@ -188,7 +188,7 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
             join_secs,
             cpu: (u1.cpu_secs - u0.cpu_secs) / wall,
             rss_kib: u1.rss_kib,
-            min_rate: min_rate(&crowd, &s0, &s1, bytes_per_sec),
+            min_rate: min_rate(&s0, &s1, bytes_per_sec),
             mbit_s: (s1.total_bytes() - s0.total_bytes()) as f64 * 8.0 / wall / 1e6,
             machine: (m1.0 - m0.0) as f64 / (m1.1 - m0.1).max(1) as f64,
             loadgen: g0.elapsed().as_secs_f64() / wall,
@@ -246,11 +246,12 @@ async fn settle(crowd: &Crowd, bytes_per_sec: f64) {
     }
 }
 
-/// The lowest rate (as a multiple of real time) of the listeners streaming throughout.
-fn min_rate(crowd: &Crowd, s0: &Snapshot, s1: &Snapshot, bytes_per_sec: f64) -> f64 {
+/// The lowest rate (as a multiple of real time) of the listeners streaming throughout (one
+/// that joined late in the window would look slow).
+fn min_rate(s0: &Snapshot, s1: &Snapshot, bytes_per_sec: f64) -> f64 {
     let wall = (s1.at - s0.at).as_secs_f64();
     (0..s0.bytes.len())
-        .filter(|&i| crowd.streaming_now(i))
+        .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
         .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / wall / bytes_per_sec)
         .fold(f64::INFINITY, f64::min)
 }

@@ -172,6 +172,8 @@ pub struct Snapshot {
     pub at: Instant,
     /// Body bytes received so far, per listener started.
     pub bytes: Vec<u64>,
+    /// Whether each of them was streaming (joined and not dropped).
+    pub streaming_now: Vec<bool>,
     pub streaming: usize,
     pub dropped: usize,
     pub failed: usize,
@@ -263,15 +265,14 @@ impl Crowd {
                 .iter()
                 .map(|b| b.load(Ordering::Relaxed))
                 .collect(),
+            streaming_now: self.state[..n]
+                .iter()
+                .map(|s| s.load(Ordering::Relaxed) == STREAMING)
+                .collect(),
             streaming: count(STREAMING),
             dropped: count(DROPPED),
             failed: count(FAILED),
         }
-    }
-
-    /// Whether listener `i` is streaming now.
-    pub fn streaming_now(&self, i: usize) -> bool {
-        self.state[i].load(Ordering::Relaxed) == STREAMING
     }
 
     /// Hangs up every listener (the bench leaving is not a drop) and waits until they are gone.
