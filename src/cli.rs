@@ -24,7 +24,7 @@ pub enum Command {
     Scan(ScanArgs),
     /// Render a mix offline, as fast as possible, and print its track list.
     Render(RenderArgs),
-    /// Measure the pipeline's speed against ffmpeg doing the same job.
+    /// Print speed figures: `render` (default; against ffmpeg) or `listeners` (against icecast2).
     Bench(BenchArgs),
 }
 
@@ -86,16 +86,67 @@ pub struct RenderArgs {
     pub seed: u64,
 }
 
+/// `drift bench` alone runs the render benchmark (`drift bench render`).
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: Option<BenchCommand>,
+    #[command(flatten)]
+    pub render: RenderBenchArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// CPU per audio second of a long mix against ffmpeg doing the same job, and scan speed.
+    Render(RenderBenchArgs),
+    /// Listeners on one session, ramped up, against icecast2 serving the same MP3.
+    Listeners(ListenersBenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RenderBenchArgs {
     #[command(flatten)]
     pub library: LibraryArgs,
     /// Length of the benchmark mix in seconds.
     #[arg(long, default_value_t = 600.0)]
     pub seconds: f64,
     /// LAME quality used by both Drift and ffmpeg (0 best … 9 fastest).
-    #[arg(long, default_value_t = crate::audio::encode::STREAM_QUALITY)]
+    #[arg(long, default_value_t = crate::audio::encode::STREAM_QUALITY,
+          value_parser = clap::value_parser!(u8).range(0..=9))]
     pub quality: u8,
+    /// Runs of each side, alternating, so one noisy moment on a shared machine does not decide.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub runs: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ListenersBenchArgs {
+    /// Where the demo library lives (or `--library`); the servers get fresh temporary state.
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// Listeners at the last step of the ramp.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+    pub max: u32,
+    /// Seconds each step of the ramp is measured for (after its listeners joined and settled).
+    #[arg(long, default_value_t = 10.0)]
+    pub step_seconds: f64,
+    /// Requests timed for the time to first byte, one after another.
+    #[arg(long, default_value_t = 100)]
+    pub probes: u32,
+    /// MP3 bitrate of both servers' stream, in kbps.
+    #[arg(long, default_value = "192")]
+    pub bitrate: Bitrate,
+    /// Measure only this server (default: both, Drift first).
+    #[arg(long, value_enum)]
+    pub only: Option<BenchServer>,
+}
+
+/// A server `drift bench listeners` can measure.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchServer {
+    Drift,
+    Icecast2,
 }
 
 #[derive(Args, Debug)]

@@ -39,6 +39,10 @@ impl Fade {
 
     /// Amplitude factor at `pos`: before the fade it is the fade's starting level, after it the
     /// ending level, in between an equal-power (quarter sine) curve.
+    ///
+    /// The mixer asks this for every frame of every deck, and most frames are outside any
+    /// fade: there the level is the curve's end value, returned without the trig (sin 0 = 0,
+    /// cos 0 = 1 and sin π/2 = 1 exactly, so the result is bit for bit the same).
     pub fn gain_at(&self, pos: StreamPos) -> f32 {
         let t = if pos <= self.start {
             0.0
@@ -49,6 +53,8 @@ impl Fade {
         };
         let theta = t * std::f64::consts::FRAC_PI_2;
         match self.direction {
+            Direction::In if t == 0.0 || t == 1.0 => t as f32,
+            Direction::Out if t == 0.0 => 1.0,
             Direction::In => theta.sin() as f32,
             Direction::Out => theta.cos() as f32,
         }
@@ -108,5 +114,19 @@ mod tests {
             .fold(0.0, f32::max);
         // π/2 / len is the steepest slope of a quarter sine over len samples.
         assert!(max_step <= 1.6 / len.0 as f32, "{max_step}");
+    }
+
+    /// The shortcut outside a fade returns exactly what the curve gives at its ends.
+    #[test]
+    fn levels_outside_a_fade_are_the_curves_exact_end_values() {
+        let theta = std::f64::consts::FRAC_PI_2;
+        assert_eq!(theta.sin() as f32, 1.0);
+        assert_eq!(0f64.sin() as f32, 0.0);
+        assert_eq!(0f64.cos() as f32, 1.0);
+        let len = Frames(100);
+        let f = Fade::fade_in(StreamPos(Frames(1000)), len);
+        let o = Fade::fade_out(StreamPos(Frames(1000)), len);
+        assert_eq!(f.gain_at(StreamPos(Frames(5000))), 1.0);
+        assert_eq!(o.gain_at(StreamPos(Frames(5000))), theta.cos() as f32);
     }
 }

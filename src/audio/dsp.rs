@@ -9,12 +9,15 @@ use std::collections::VecDeque;
 /// pre-roll produces the same output as one that ran from the start (checkpoints rely on this).
 pub struct Limiter {
     ceiling: f32,
-    /// Input frames not yet output (the look-ahead), oldest first.
-    delay: VecDeque<[f32; 2]>,
+    /// Input frames not yet output (the look-ahead): a ring of `LATENCY` frames where the slot
+    /// of frame n holds frame n − LATENCY until frame n replaces it. A ring, not a queue,
+    /// because this runs for every output frame.
+    delay: Vec<[f32; 2]>,
     /// Monotonic queue of (input index, needed gain) for the sliding minimum.
     mins: VecDeque<(u64, f32)>,
-    /// The last `ATTACK` sliding minima, and their sum, for the moving average.
-    window: VecDeque<f32>,
+    /// The last `ATTACK` sliding minima (a ring like `delay`), and their sum, for the moving
+    /// average.
+    window: Vec<f32>,
     window_sum: f64,
     n: u64,
 }
@@ -31,15 +34,11 @@ impl Limiter {
     pub const LATENCY: usize = Self::ATTACK - 1;
 
     pub fn new(ceiling: Db) -> Limiter {
-        let mut delay = VecDeque::with_capacity(Self::ATTACK);
-        delay.extend(std::iter::repeat_n([0.0; 2], Self::LATENCY));
-        let mut window = VecDeque::with_capacity(Self::ATTACK + 1);
-        window.extend(std::iter::repeat_n(1.0, Self::ATTACK));
         Limiter {
             ceiling: ceiling.amplitude(),
-            delay,
+            delay: vec![[0.0; 2]; Self::LATENCY],
             mins: VecDeque::new(),
-            window,
+            window: vec![1.0; Self::ATTACK],
             window_sum: Self::ATTACK as f64,
             n: 0,
         }
@@ -66,12 +65,17 @@ impl Limiter {
                 self.mins.pop_front();
             }
             let min = self.mins.front().map_or(1.0, |&(_, g)| g);
-            self.window.push_back(min);
+            let oldest_min = std::mem::replace(
+                &mut self.window[(self.n % Self::ATTACK as u64) as usize],
+                min,
+            );
             self.window_sum += min as f64;
-            self.window_sum -= self.window.pop_front().unwrap_or(1.0) as f64;
+            self.window_sum -= oldest_min as f64;
             let gain = (self.window_sum / Self::ATTACK as f64) as f32;
-            self.delay.push_back([frame[0], frame[1]]);
-            let [l, r] = self.delay.pop_front().unwrap_or([0.0; 2]);
+            let [l, r] = std::mem::replace(
+                &mut self.delay[(self.n % Self::LATENCY as u64) as usize],
+                [frame[0], frame[1]],
+            );
             frame[0] = l * gain;
             frame[1] = r * gain;
             self.n += 1;

@@ -77,13 +77,19 @@ pub struct Mp3Encoder {
 
 impl Mp3Encoder {
     pub fn new(bitrate: Bitrate, quality: u8) -> Result<Mp3Encoder, EncodeError> {
+        // Every LAME `-q` value maps to itself (ffmpeg's `-compression_level` is the same knob,
+        // which the benchmark relies on for a same-job comparison); above 9 means 9.
         let quality = match quality {
-            0..=2 => Quality::NearBest,
+            0 => Quality::Best,
+            1 => Quality::SecondBest,
+            2 => Quality::NearBest,
             3 => Quality::VeryNice,
             4 => Quality::Nice,
             5 => Quality::Good,
             6 => Quality::Decent,
-            _ => Quality::Ok,
+            7 => Quality::Ok,
+            8 => Quality::SecondWorst,
+            _ => Quality::Worst,
         };
         let build = || -> Result<mp3lame_encoder::Encoder, mp3lame_encoder::BuildError> {
             let mut b = Builder::new().ok_or(mp3lame_encoder::BuildError::NoMem)?;

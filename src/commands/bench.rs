@@ -1,8 +1,8 @@
-//! `drift bench`: figures, not tests. Scan+analysis throughput, and the CPU cost of a long mix
-//! by our engine against ffmpeg doing the same job (same tracks, cues, gains, crossfades,
-//! limiter and LAME settings) in the same run.
+//! `drift bench [render]`: figures, not tests. Scan+analysis throughput, and the CPU cost of a
+//! long mix by our engine against ffmpeg doing the same job (same tracks, cues, gains,
+//! crossfades, limiter and LAME settings) in the same run. `drift bench listeners` is elsewhere.
 use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchCommand, RenderBenchArgs};
 use crate::config::MixConfig;
 use crate::library::Catalog;
 use crate::station::clock::ManualClock;
@@ -16,14 +16,23 @@ use std::process::Command;
 use std::time::Duration;
 
 pub fn run(a: BenchArgs) -> Result<(), CommandError> {
-    let work = tempfile_dir()?;
+    match a.what {
+        None => render_bench(a.render),
+        Some(BenchCommand::Render(r)) => render_bench(r),
+        Some(BenchCommand::Listeners(l)) => super::bench_listeners::run(l),
+    }
+}
+
+fn render_bench(a: RenderBenchArgs) -> Result<(), CommandError> {
+    let work = tempfile::tempdir().map_err(io("create a work folder"))?;
+    let work = work.path();
     let libraries = if a.library.libraries.is_empty() {
         vec![ensure_demo_library(&super::data_dir(&a.library.data_dir))?]
     } else {
         a.library.libraries.clone()
     };
     // A fresh store, so every file is decoded and analysed.
-    let mut store = Store::open(&work)?;
+    let mut store = Store::open(work)?;
     let cpu = ProcessTime::now();
     let report = scan_libraries(&libraries, &mut store)?;
     let scan_cpu = cpu.elapsed().as_secs_f64();
@@ -40,39 +49,81 @@ pub fn run(a: BenchArgs) -> Result<(), CommandError> {
         lame_quality: a.quality,
         ..MixConfig::default()
     };
-    let mut engine = Engine::new(cfg.clone(), catalog.clone(), Scheduler::shuffle(1))?;
-    let out = work.join("drift.mp3");
-    let mut file =
-        std::io::BufWriter::new(std::fs::File::create(&out).map_err(io("create output"))?);
-    let cpu = ProcessTime::now();
-    let rep = render(
-        &mut engine,
-        &ManualClock::new(),
-        Duration::ZERO,
-        StreamPos::from_secs(a.seconds),
-        &mut file,
-    )?;
-    let ours = cpu.elapsed().as_secs_f64();
     println!(
-        "drift render: {:.0} s of audio in {ours:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second)",
+        "both sides: {:.0} s at {} kbps CBR, LAME -q {}, same tracks, cues, gains, crossfades and limiter ceiling",
         a.seconds,
+        cfg.bitrate.kbps(),
+        cfg.lame_quality
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let mut ffmpeg_failed = false;
+    for run in 1..=a.runs {
+        let mut engine = Engine::new(cfg.clone(), catalog.clone(), Scheduler::shuffle(1))?;
+        let out = work.join("drift.mp3");
+        let mut file =
+            std::io::BufWriter::new(std::fs::File::create(&out).map_err(io("create output"))?);
+        let cpu = ProcessTime::now();
+        let rep = render(
+            &mut engine,
+            &ManualClock::new(),
+            Duration::ZERO,
+            StreamPos::from_secs(a.seconds),
+            &mut file,
+        )?;
+        let cpu = cpu.elapsed().as_secs_f64();
+        ours.push(cpu);
+        println!(
+            "run {run} drift render: {cpu:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second), {} bytes",
+            a.seconds / cpu,
+            cpu * 1000.0 / a.seconds,
+            rep.bytes
+        );
+        if ffmpeg_failed {
+            continue;
+        }
+        match ffmpeg_same_job(&catalog, &rep.events, &cfg, a.seconds, work) {
+            Ok((cpu, bytes)) => {
+                theirs.push(cpu);
+                println!(
+                    "run {run} ffmpeg (atrim+volume+acrossfade+alimiter+libmp3lame): {cpu:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second), {bytes} bytes",
+                    a.seconds / cpu,
+                    cpu * 1000.0 / a.seconds,
+                );
+            }
+            Err(e) => {
+                println!("ffmpeg comparison skipped: {e}");
+                ffmpeg_failed = true;
+            }
+        }
+    }
+    let ours = median(&mut ours);
+    println!(
+        "drift render (median of {}): {:.0}× real time, {:.2} ms CPU per audio second",
+        a.runs,
         a.seconds / ours,
         ours * 1000.0 / a.seconds
     );
-
-    match ffmpeg_same_job(&catalog, &rep.events, &cfg, a.seconds, &work) {
-        Ok(theirs) => {
-            println!(
-                "ffmpeg (atrim+volume+acrossfade+alimiter+libmp3lame): {theirs:.2} s CPU: {:.0}× real time ({:.2} ms CPU per audio second)",
-                a.seconds / theirs,
-                theirs * 1000.0 / a.seconds
-            );
-            println!("drift CPU / ffmpeg CPU = {:.2} (goal ≤ 0.8)", ours / theirs);
-        }
-        Err(e) => println!("ffmpeg comparison skipped: {e}"),
+    if !theirs.is_empty() {
+        let theirs = median(&mut theirs);
+        println!(
+            "ffmpeg (median of {}): {:.0}× real time, {:.2} ms CPU per audio second",
+            a.runs,
+            a.seconds / theirs,
+            theirs * 1000.0 / a.seconds
+        );
+        println!("drift CPU / ffmpeg CPU = {:.2} (goal ≤ 0.8)", ours / theirs);
     }
-    let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> CommandError {
@@ -82,20 +133,15 @@ fn io(what: &'static str) -> impl Fn(std::io::Error) -> CommandError {
     }
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf, CommandError> {
-    let dir = std::env::temp_dir().join(format!("drift-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(io("create a work folder"))?;
-    Ok(dir)
-}
-
-/// Runs ffmpeg over the same track sequence and returns its user+system CPU seconds.
+/// Runs ffmpeg over the same track sequence; returns its user+system CPU seconds and the size
+/// of what it wrote (about ours: a check that it did the whole job).
 fn ffmpeg_same_job(
     catalog: &Catalog,
     events: &[EngineEvent],
     cfg: &MixConfig,
     seconds: f64,
     work: &std::path::Path,
-) -> Result<f64, String> {
+) -> Result<(f64, u64), String> {
     let tracks: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
@@ -161,7 +207,8 @@ fn ffmpeg_same_job(
         &format!("{}k", cfg.bitrate.kbps()),
     ]);
     cmd.args(["-compression_level", &cfg.lame_quality.to_string()]);
-    cmd.arg(work.join("ffmpeg.mp3"));
+    let out_path = work.join("ffmpeg.mp3");
+    cmd.arg(&out_path);
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run ffmpeg: {e}"))?;
@@ -176,7 +223,7 @@ fn ffmpeg_same_job(
         text[at..].split('s').next()?.parse().ok()
     };
     match (field("utime"), field("stime")) {
-        (Some(u), Some(s)) => Ok(u + s),
+        (Some(u), Some(s)) => Ok((u + s, std::fs::metadata(&out_path).map_or(0, |m| m.len()))),
         _ => Err(format!("no timing in ffmpeg's output: {}", text.trim())),
     }
 }

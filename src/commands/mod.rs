@@ -1,5 +1,8 @@
 //! The thin shell behind each CLI command: resolve paths, open the store, call the core.
 mod bench;
+mod bench_listeners;
+mod bench_load;
+mod bench_servers;
 mod render;
 mod serve;
 
@@ -62,6 +65,17 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         Command::Render(a) => render::run(a),
         Command::Bench(a) => bench::run(a),
     }
+}
+
+/// The multi-threaded tokio runtime the server (and the listeners benchmark) run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CommandError::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })
 }
 
 /// The data dir: the flag, else `$XDG_DATA_HOME/drift`, else `~/.local/share/drift`.

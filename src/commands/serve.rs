@@ -19,14 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub fn run(a: ServeArgs) -> Result<(), CommandError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CommandError::Io {
-            context: "cannot start the async runtime".into(),
-            source,
-        })?;
-    rt.block_on(serve(a))
+    super::runtime()?.block_on(serve(a))
 }
 
 async fn serve(a: ServeArgs) -> Result<(), CommandError> {

@@ -77,11 +77,13 @@ impl Deck {
     }
 
     /// Decodes ahead so that everything up to stream position `until` is buffered (or known
-    /// to be missing), and drops audio before `keep_from`.
+    /// to be missing), and drops audio before `keep_from` (in batches, see below).
     pub fn fill(&mut self, keep_from: StreamPos, until: StreamPos) {
         let drop = self.file_offset(keep_from).saturating_sub(self.buf_start);
         let drop = drop.samples().min(self.buf.len());
-        if drop > 0 {
+        // Dropping shifts the whole read-ahead down; doing it once the dead part is as long as
+        // the live one (not every block) keeps that copy off the profile.
+        if drop > 0 && drop * 2 >= self.buf.len() {
             self.buf.drain(..drop);
             self.buf_start += Frames((drop / CHANNELS) as u64);
         }

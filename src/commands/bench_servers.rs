@@ -1,0 +1,273 @@
+//! The servers under test in `drift bench listeners`, each a child process on a free loopback
+//! port so its CPU and memory can be read from /proc: `drift serve` with fresh state, and
+//! Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
+use super::bench_load;
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server child (and the process feeding it, for icecast) and the stream it serves.
+pub struct Server {
+    pub name: &'static str,
+    pub addr: SocketAddr,
+    /// Path of the stream a listener asks for.
+    pub path: String,
+    child: Child,
+    feeder: Option<Child>,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+    pub fn feeder_pid(&self) -> Option<u32> {
+        self.feeder.as_ref().map(|f| f.id())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for c in self.feeder.iter_mut().chain([&mut self.child]) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// CPU seconds (user + system) and resident memory of a process.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub cpu_secs: f64,
+    pub rss_kib: u64,
+}
+
+pub fn usage(pid: u32) -> Usage {
+    let Ok(p) = procfs::process::Process::new(pid as i32) else {
+        return Usage::default();
+    };
+    let tps = procfs::ticks_per_second() as f64;
+    Usage {
+        cpu_secs: p.stat().map_or(0.0, |s| (s.utime + s.stime) as f64 / tps),
+        rss_kib: p.status().ok().and_then(|s| s.vmrss).unwrap_or(0),
+    }
+}
+
+/// Busy and total CPU ticks of the whole machine (all cores), from /proc/stat.
+pub fn machine_ticks() -> (u64, u64) {
+    use procfs::CurrentSI;
+    let Ok(k) = procfs::KernelStats::current() else {
+        return (0, 0);
+    };
+    let t = k.total;
+    let idle = t.idle + t.iowait.unwrap_or(0);
+    let busy = t.user
+        + t.nice
+        + t.system
+        + t.irq.unwrap_or(0)
+        + t.softirq.unwrap_or(0)
+        + t.steal.unwrap_or(0);
+    (busy, busy + idle)
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn log_file(work: &Path, name: &str) -> Result<(Stdio, Stdio), String> {
+    let f = File::create(work.join(name)).map_err(|e| format!("cannot create {name}: {e}"))?;
+    let g = f.try_clone().map_err(|e| e.to_string())?;
+    Ok((f.into(), g.into()))
+}
+
+fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
+    let (out, err) = log_file(work, log)?;
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))
+}
+
+/// Polls `ready` every 100 ms until it says yes, the child exits, or `limit` passes.
+async fn wait_for<F, Fut>(
+    name: &str,
+    child: &mut Child,
+    log: PathBuf,
+    limit: Duration,
+    mut ready: F,
+) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let until = Instant::now() + limit;
+    loop {
+        if ready().await {
+            return Ok(());
+        }
+        let tail = || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().rev().take(5).collect();
+            lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+        };
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{name} exited ({status}):\n{}", tail()));
+        }
+        if Instant::now() >= until {
+            return Err(format!("{name} not ready after {limit:?}:\n{}", tail()));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `drift serve` on a free port with `data_dir` as its state and `libraries` as its music;
+/// ready once its scan is done and the session `default` streams.
+pub async fn start_drift(
+    work: &Path,
+    data_dir: &Path,
+    libraries: &[PathBuf],
+    kbps: u16,
+) -> Result<Server, String> {
+    let port = free_port()?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let exe = std::env::current_exe().map_err(|e| format!("where is drift? {e}"))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--bitrate")
+        .arg(kbps.to_string())
+        .env("DRIFT_LOG", "warn");
+    for lib in libraries {
+        cmd.arg("--library").arg(lib);
+    }
+    let mut child = spawn(&mut cmd, work, "drift.log")?;
+    let ready = || async move {
+        matches!(bench_load::get(addr, "/health").await,
+            Ok((200, body)) if body.contains("\"scanComplete\":true") && !body.contains("\"tracks\":0"))
+    };
+    let log = work.join("drift.log");
+    wait_for(
+        "drift serve",
+        &mut child,
+        log,
+        Duration::from_secs(120),
+        ready,
+    )
+    .await?;
+    let server = Server {
+        name: "drift",
+        addr,
+        path: "/stream/default".into(),
+        child,
+        feeder: None,
+    };
+    // The first request starts the session's engine; the measurements start after that.
+    bench_load::first_byte_times(addr, &server.path, 1).await;
+    Ok(server)
+}
+
+/// Debian's icecast2 on a free port, allowing `clients` listeners, with ffmpeg sending `mp3`
+/// in real time (looped) to the mount `/drift.mp3`. Icecast's own defaults otherwise (64 KiB
+/// burst on connect, 512 KiB queue per listener).
+pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Server, String> {
+    let port = free_port()?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let password = crate::station::registry::random_id();
+    let config = work.join("icecast.xml");
+    std::fs::write(&config, icecast_config(port, clients, &password, work))
+        .map_err(|e| format!("cannot write the icecast config: {e}"))?;
+    let mut cmd = Command::new("icecast2");
+    cmd.arg("-c").arg(&config);
+    let mut child = spawn(&mut cmd, work, "icecast.log")?;
+    let log = work.join("icecast.log");
+    let up = || async move { tokio::net::TcpStream::connect(addr).await.is_ok() };
+    wait_for(
+        "icecast2",
+        &mut child,
+        log.clone(),
+        Duration::from_secs(20),
+        up,
+    )
+    .await?;
+    let mut feed = Command::new("ffmpeg");
+    feed.args(["-hide_banner", "-nostdin", "-v", "error", "-re"])
+        .args(["-stream_loop", "-1", "-i"])
+        .arg(mp3)
+        // A packet per write, as a live source sends: without it ffmpeg sends 32 KiB at a
+        // time and icecast hands listeners the audio in bursts of 1.4 s.
+        .args(["-c", "copy", "-flush_packets", "1"])
+        .args(["-content_type", "audio/mpeg", "-f", "mp3"])
+        .arg(format!(
+            "icecast://source:{password}@127.0.0.1:{port}/drift.mp3"
+        ));
+    let feeder = spawn(&mut feed, work, "ffmpeg-source.log")?;
+    let mut server = Server {
+        name: "icecast2",
+        addr,
+        path: "/drift.mp3".into(),
+        child,
+        feeder: Some(feeder),
+    };
+    let path = server.path.clone();
+    let streams = || {
+        let path = path.clone();
+        async move { bench_load::first_byte_times(addr, &path, 1).await.failed == 0 }
+    };
+    let child = &mut server.child;
+    wait_for("icecast2", child, log, Duration::from_secs(20), streams).await?;
+    Ok(server)
+}
+
+fn icecast_config(port: u16, clients: u32, password: &str, work: &Path) -> String {
+    // Icecast refuses to run as root; it drops to `nobody` after reading this file and
+    // binding its port. Its logs go to stderr, which the bench keeps in a file it opened.
+    let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let security = if running_as_root {
+        "<security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>"
+    } else {
+        "<security><chroot>0</chroot></security>"
+    };
+    let work = work.display();
+    format!(
+        r#"<icecast>
+  <location>loopback</location>
+  <admin>bench@localhost</admin>
+  <limits>
+    <clients>{clients}</clients>
+    <sources>2</sources>
+    <queue-size>524288</queue-size>
+    <client-timeout>30</client-timeout>
+    <header-timeout>15</header-timeout>
+    <source-timeout>10</source-timeout>
+    <burst-on-connect>1</burst-on-connect>
+    <burst-size>65535</burst-size>
+  </limits>
+  <authentication>
+    <source-password>{password}</source-password>
+    <admin-user>admin</admin-user>
+    <admin-password>{password}</admin-password>
+  </authentication>
+  <hostname>127.0.0.1</hostname>
+  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
+  <fileserve>1</fileserve>
+  <paths>
+    <basedir>{work}</basedir>
+    <logdir>{work}</logdir>
+    <webroot>/usr/share/icecast2/web</webroot>
+    <adminroot>/usr/share/icecast2/admin</adminroot>
+  </paths>
+  <logging><accesslog>-</accesslog><errorlog>-</errorlog><loglevel>2</loglevel></logging>
+  {security}
+</icecast>
+"#
+    )
+}
