@@ -102,6 +102,24 @@ pub enum BenchCommand {
     Render(RenderBenchArgs),
     /// Listeners on one session, ramped up, against icecast2 serving the same MP3.
     Listeners(ListenersBenchArgs),
+    /// The drift engine: feature extraction throughput and next-track pick latency.
+    Drift(DriftBenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DriftBenchArgs {
+    /// Synthetic tracks analysed for the feature-extraction figure.
+    #[arg(long, default_value_t = 40)]
+    pub analyse: usize,
+    /// Length of each analysed track in seconds.
+    #[arg(long, default_value_t = 240.0)]
+    pub seconds: f64,
+    /// Size of the synthetic feature table the walk picks from.
+    #[arg(long, default_value_t = 200_000)]
+    pub tracks: usize,
+    /// Picks timed (each unsteered and steered).
+    #[arg(long, default_value_t = 2000)]
+    pub picks: usize,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,6 +1,7 @@
 //! `drift bench [render]`: figures, not tests. Scan+analysis throughput, and the CPU cost of a
 //! long mix by our engine against ffmpeg doing the same job (same tracks, cues, gains,
-//! crossfades, limiter and LAME settings) in the same run. `drift bench listeners` is elsewhere.
+//! crossfades, limiter and LAME settings) in the same run; `drift bench drift`: feature
+//! extraction and pick latency. `drift bench listeners` is elsewhere.
 use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
 use crate::cli::{BenchArgs, BenchCommand, RenderBenchArgs};
 use crate::config::MixConfig;
@@ -20,7 +21,32 @@ pub fn run(a: BenchArgs) -> Result<(), CommandError> {
         None => render_bench(a.render),
         Some(BenchCommand::Render(r)) => render_bench(r),
         Some(BenchCommand::Listeners(l)) => super::bench_listeners::run(l),
+        Some(BenchCommand::Drift(d)) => {
+            drift_bench(&d);
+            Ok(())
+        }
     }
+}
+
+/// Feature extraction on all cores, then the walk on a large synthetic feature table.
+fn drift_bench(a: &crate::cli::DriftBenchArgs) {
+    let (per_sec, cpu_ms) = crate::analysis::bench::features_throughput(a.analyse, a.seconds);
+    println!(
+        "features: {} tracks of {:.0} s in parallel: {per_sec:.1} tracks/s, {cpu_ms:.0} ms CPU per track (goal ≥ 20 tracks/s)",
+        a.analyse, a.seconds
+    );
+    let f = crate::station::walk_bench::measure(a.tracks, a.picks);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "walk on {} tracks: index built in {:.0} ms; next-track pick median {:.3} ms, p99 {:.3} ms (goal < 5 ms); steered pick median {:.3} ms, p99 {:.3} ms; all 12 directions with previews {:.2} ms",
+        f.tracks,
+        ms(f.build),
+        ms(f.pick_median),
+        ms(f.pick_p99),
+        ms(f.steer_median),
+        ms(f.steer_p99),
+        ms(f.directions_median)
+    );
 }
 
 fn render_bench(a: RenderBenchArgs) -> Result<(), CommandError> {

@@ -130,6 +130,14 @@ pub fn candidates(
         return Vec::new();
     };
     let (axis, sign) = dir.axis();
+    let reach = if sign > 0.0 {
+        space.hi[axis] - origin[axis]
+    } else {
+        origin[axis] - space.lo[axis]
+    };
+    if reach < MIN_MOVE {
+        return Vec::new(); // nothing in the library lies that far that way
+    }
     let mut target = *origin;
     target[axis] += sign * STEP;
     let score = |p: &Point| {

@@ -65,6 +65,9 @@ pub struct FeatureSpace {
     /// Library mean and standard deviation of each raw axis, to explain a point in units.
     pub mean: Point,
     pub std: Point,
+    /// Smallest and largest weighted value on each axis, so an empty direction is known at once.
+    pub lo: Point,
+    pub hi: Point,
 }
 
 impl FeatureSpace {
@@ -116,7 +119,17 @@ impl FeatureSpace {
         let members: Vec<usize> = (0..points.len()).filter(|&i| points[i].is_some()).collect();
         let flat: Vec<Point> = members.iter().filter_map(|&i| points[i]).collect();
         let tree = (!flat.is_empty()).then(|| ImmutableKdTree::new_from_slice(&flat));
+        let mut lo = [f32::INFINITY; DIMS];
+        let mut hi = [f32::NEG_INFINITY; DIMS];
+        for p in &flat {
+            for d in 0..DIMS {
+                lo[d] = lo[d].min(p[d]);
+                hi[d] = hi[d].max(p[d]);
+            }
+        }
         FeatureSpace {
+            lo,
+            hi,
             generation: catalog.generation(),
             points,
             members,
