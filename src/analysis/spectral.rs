@@ -23,29 +23,48 @@ const BEAT_GAIN: f32 = 10.0;
 /// music busy.
 const ONSET_GAIN: f32 = 1000.0;
 /// Below this power (per frame, full scale ≈ 1e5 for this window) a frame is silence and
-/// weighs nothing in the spectral averages.
+/// weighs nothing in the flatness average.
 const SILENT_FRAME: f64 = 1e-9;
 
-/// Energy-weighted sums over all frames of all excerpts; read the means with the methods.
+/// Sums over all frames of all excerpts; read the means with the methods.
 #[derive(Clone, Debug, Default)]
 pub struct Spectral {
-    weight: f64,
-    centroid: f64,
-    rolloff: f64,
+    /// Magnitude per bin, summed over frames: the long-term spectrum. Its centroid is the
+    /// magnitude-weighted mean of the frames' centroids; its roll-off is not dominated by the
+    /// loudest frames (a kick drum's power would put the roll-off of most music near 100 Hz).
+    magnitudes: Vec<f64>,
+    bin_hz: f64,
     flat_weight: f64,
     flatness: f64,
 }
 
 impl Spectral {
-    /// Mean spectral centroid in Hz (magnitude-weighted within a frame, energy-weighted across).
+    /// Spectral centroid in Hz of the long-term magnitude spectrum.
     pub fn centroid_hz(&self) -> f64 {
-        mean(self.centroid, self.weight)
+        let total: f64 = self.magnitudes.iter().skip(1).sum();
+        let moment: f64 = (1..self.magnitudes.len())
+            .map(|k| k as f64 * self.magnitudes[k])
+            .sum();
+        mean(moment, total) * self.bin_hz
     }
-    /// Mean 85 % roll-off frequency in Hz.
+    /// Frequency in Hz under which [`ROLLOFF_SHARE`] of the long-term magnitude spectrum lies.
     pub fn rolloff_hz(&self) -> f64 {
-        mean(self.rolloff, self.weight)
+        let total: f64 = self.magnitudes.iter().skip(1).sum();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let target = ROLLOFF_SHARE as f64 * total;
+        let mut cumulative = 0.0;
+        for (k, m) in self.magnitudes.iter().enumerate().skip(1) {
+            cumulative += m;
+            if cumulative >= target {
+                return k as f64 * self.bin_hz;
+            }
+        }
+        (self.magnitudes.len() - 1) as f64 * self.bin_hz
     }
-    /// Mean spectral flatness (geometric over arithmetic mean of power), 0 … 1.
+    /// Mean spectral flatness (geometric over arithmetic mean of power), 0 … 1, weighted by
+    /// loudness (RMS) so that quiet passages count less.
     pub fn flatness(&self) -> f64 {
         mean(self.flatness, self.flat_weight).clamp(0.0, 1.0)
     }
@@ -92,14 +111,18 @@ pub fn analyse(mono: &[f32], rate: f32, stft: &mut Stft, stats: &mut Spectral) -
     let mut band_power = Vec::with_capacity(count * bands);
     let mut welch = vec![0.0f32; bins];
     let mut welch_frames = 0;
+    stats.bin_hz = bin_hz as f64;
+    stats.magnitudes.resize(bins, 0.0);
     for frame in 0..count {
         let power = stft.power(mono, frame * HOP);
+        for (sum, p) in stats.magnitudes.iter_mut().zip(power) {
+            *sum += p.sqrt() as f64;
+        }
         band_power.extend(
             edges
                 .windows(2)
                 .map(|b| power[b[0]..b[1]].iter().sum::<f32>()),
         );
-        measure_frame(power, bin_hz, stats);
         for (w, p) in welch.iter_mut().zip(power) {
             *w += p;
         }
@@ -116,36 +139,7 @@ pub fn analyse(mono: &[f32], rate: f32, stft: &mut Stft, stats: &mut Spectral) -
     }
 }
 
-/// Adds one frame's centroid and roll-off, weighted by its energy.
-fn measure_frame(power: &[f32], bin_hz: f32, stats: &mut Spectral) {
-    let power = &power[1..];
-    let energy: f32 = power.iter().sum();
-    if (energy as f64) < SILENT_FRAME {
-        return;
-    }
-    let (mut moment, mut magnitude) = (0.0f32, 0.0f32);
-    for (k, p) in power.iter().enumerate() {
-        let m = p.sqrt();
-        moment += (k + 1) as f32 * m;
-        magnitude += m;
-    }
-    let target = ROLLOFF_SHARE * energy;
-    let mut cumulative = 0.0f32;
-    let mut rolloff_bin = power.len();
-    for (k, p) in power.iter().enumerate() {
-        cumulative += p;
-        if cumulative >= target {
-            rolloff_bin = k + 1;
-            break;
-        }
-    }
-    let weight = energy as f64;
-    stats.weight += weight;
-    stats.centroid += weight * (moment / magnitude * bin_hz) as f64;
-    stats.rolloff += weight * (rolloff_bin as f32 * bin_hz) as f64;
-}
-
-/// Adds the flatness of a summed power spectrum (DC excluded), weighted by its energy.
+/// Adds the flatness of a summed power spectrum (DC excluded), weighted by its RMS.
 fn measure_flatness(power: &[f32], stats: &mut Spectral) {
     let n = power.len() as f64;
     let total: f64 = power.iter().map(|&p| p as f64).sum();
@@ -157,8 +151,9 @@ fn measure_flatness(power: &[f32], stats: &mut Spectral) {
     // geometric mean to zero for the whole frame; they still pull it far down.
     let floor = (mean * 1e-10) as f32;
     let log_mean = power.iter().map(|&p| (p + floor).ln() as f64).sum::<f64>() / n;
-    stats.flat_weight += total;
-    stats.flatness += total * (log_mean.exp() / mean);
+    let weight = total.sqrt();
+    stats.flat_weight += weight;
+    stats.flatness += weight * (log_mean.exp() / mean);
 }
 
 /// Half-wave rectified frame-to-frame increase of log-compressed band power, summed over
