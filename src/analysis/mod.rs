@@ -17,7 +17,7 @@ pub use extract::extract;
 /// Version of [`extract`]'s results. Bump it when they change (or when `Features` changes
 /// shape): the store keeps the version each track was analysed with, and the next scan
 /// analyses older tracks again.
-pub const FEATURES_VERSION: i64 = 1;
+pub const FEATURES_VERSION: i64 = 2;
 
 use crate::library::Analysis;
 use crate::units::{Frames, CHANNELS};
