@@ -59,7 +59,7 @@ pub fn extract(pcm: &[f32]) -> Features {
     let rms = (square_sum / samples.max(1) as f64).sqrt();
     let beat = tempo::estimate(&novelties, frame_rate as f64);
     let key = peaks.key();
-    Features {
+    finite(Features {
         bpm: beat.bpm,
         beat_strength: beat.strength,
         centroid_hz: spectra.centroid_hz(),
@@ -78,6 +78,24 @@ pub fn extract(pcm: &[f32]) -> Features {
         key: key.tonic,
         mode: key.mode,
         key_strength: key.strength,
+    })
+}
+
+/// `features` with any non-finite value replaced by its neutral value (a last guard: samples
+/// are made finite first), as JSON cannot hold them and the drift walk cannot measure with them.
+fn finite(features: Features) -> Features {
+    let neutral = neutral();
+    let or = |value: f64, fallback: f64| if value.is_finite() { value } else { fallback };
+    Features {
+        bpm: or(features.bpm, neutral.bpm),
+        beat_strength: or(features.beat_strength, neutral.beat_strength),
+        centroid_hz: or(features.centroid_hz, neutral.centroid_hz),
+        rolloff_hz: or(features.rolloff_hz, neutral.rolloff_hz),
+        flatness: or(features.flatness, neutral.flatness),
+        crest_db: or(features.crest_db, neutral.crest_db),
+        onset_rate: or(features.onset_rate, neutral.onset_rate),
+        key_strength: or(features.key_strength, neutral.key_strength),
+        ..features
     }
 }
 
@@ -147,6 +165,15 @@ fn audible(pcm: &[f32]) -> Option<Range<usize>> {
     Some(first * block..((last + 1) * block).min(frames))
 }
 
+/// A sample as the analysis sees it: non-finite values (a broken decoder's) are silence.
+fn sample(s: f32) -> f32 {
+    if s.is_finite() {
+        s
+    } else {
+        0.0
+    }
+}
+
 /// Peak magnitude and sum of squares of `samples`. Eight independent lanes (and f32 within
 /// blocks) let the compiler vectorise the loop; one long f64 sum would be many times slower.
 fn peak_and_energy(samples: &[f32]) -> (f32, f64) {
@@ -158,11 +185,13 @@ fn peak_and_energy(samples: &[f32]) -> (f32, f64) {
         let rest = lanes.remainder();
         for chunk in lanes {
             for i in 0..LANES {
-                peaks[i] = peaks[i].max(chunk[i].abs());
-                sums[i] += chunk[i] * chunk[i];
+                let s = sample(chunk[i]);
+                peaks[i] = peaks[i].max(s.abs());
+                sums[i] += s * s;
             }
         }
         for &s in rest {
+            let s = sample(s);
             peaks[0] = peaks[0].max(s.abs());
             sums[0] += s * s;
         }
@@ -213,11 +242,11 @@ impl Halfband {
         let mut odd = vec![0.0f32; out + 2 * pad];
         let pairs = stereo.chunks_exact(2 * CHANNELS);
         if let [l, r, ..] = *pairs.remainder() {
-            even[pad + frames / 2] = 0.5 * (l + r);
+            even[pad + frames / 2] = sample(0.5 * (l + r));
         }
         for ((e, o), f) in even[pad..].iter_mut().zip(&mut odd[pad..]).zip(pairs) {
-            *e = 0.5 * (f[0] + f[1]);
-            *o = 0.5 * (f[2] + f[3]);
+            *e = sample(0.5 * (f[0] + f[1]));
+            *o = sample(0.5 * (f[2] + f[3]));
         }
         let mut y: Vec<f32> = even[pad..pad + out]
             .iter()

@@ -110,6 +110,27 @@ fn features_are_finite_and_in_range() {
 }
 
 #[test]
+fn broken_samples_count_as_silence() {
+    let clean = extract(&white(30.0, 0.5, 11));
+    let mut pcm = white(30.0, 0.5, 11);
+    let middle = pcm.len() / 2;
+    pcm[middle] = f32::NAN;
+    pcm[middle + 7] = f32::INFINITY;
+    pcm[middle + 4000] = f32::NEG_INFINITY;
+    let f = extract(&pcm);
+    let json = serde_json::to_string(&f).unwrap();
+    let back: crate::analysis::features::Features = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, f, "{json}");
+    assert_near(
+        "centroid",
+        f.centroid_hz,
+        clean.centroid_hz,
+        0.01 * clean.centroid_hz,
+    );
+    assert_near("crest", f.crest_db, clean.crest_db, 0.1);
+}
+
+#[test]
 fn excerpts_cover_short_tracks_and_sample_the_middle_of_long_ones() {
     let rate = SAMPLE_RATE as usize;
     // 30 s: two windows of 15 s, back to back.
