@@ -20,7 +20,7 @@ pub struct Features {
     pub beat_strength: f64,
     /// Spectral centroid in Hz: brightness.
     pub centroid_hz: f64,
-    /// Frequency in Hz below which 85 % of the spectral energy lies.
+    /// Frequency in Hz below which 85 % of the (long-term) spectral magnitude lies.
     pub rolloff_hz: f64,
     /// Spectral flatness, 0 (pure tones) … 1 (white noise): noisiness.
     pub flatness: f64,

@@ -25,6 +25,8 @@ pub struct StreamQuery {
 
 /// Frames sent per write at most: a new listener's lead goes out in a few large writes.
 const BATCH_FRAMES: usize = 96;
+/// How long a listener at the head waits for more frames before writing (about 4 frames).
+const COALESCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub async fn stream(
     State(app): State<App>,
@@ -190,6 +192,10 @@ async fn next_piece(mut s: StreamState) -> Option<(Result<Bytes, std::io::Error>
             if s.rx.changed().await.is_err() {
                 return None;
             }
+            // A listener at the head holds a lead of audio: gather a few frames per write
+            // instead of waking and writing for every 26 ms frame (that was most of the CPU
+            // per listener). A refresh is noticed on the next pass, at most this much later.
+            tokio::time::sleep(COALESCE).await;
             continue;
         }
         let first = s.cursor;
