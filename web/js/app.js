@@ -36,7 +36,11 @@ async function init() {
   history.replaceState(null, '', `?${keep}`);
   view.setShare(shareUrl(boot.fingerprint), `/listen/${boot.fingerprint}.m3u`);
   try {
-    owner = (await sessionState(boot.fingerprint)).owner === true;
+    const state = await sessionState(boot.fingerprint);
+    owner = state.owner === true;
+    // What this station played before the page opened (the last one is playing now).
+    recent.push(...(state.history ?? []).slice(0, -1).reverse().slice(0, 8));
+    view.recent(recent);
   } catch {
     owner = false;
   }
