@@ -40,6 +40,19 @@ fn context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
     (current, heard)
 }
 
+/// [`context`], waiting a moment for a session that has just started to place its first
+/// track (its engine thread renders the first block right after the session is created).
+async fn settled_context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
+    for _ in 0..100 {
+        let found = context(h, catalog);
+        if found.0.is_some() {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    context(h, catalog)
+}
+
 fn info(catalog: &Catalog, index: usize) -> TrackInfo {
     TrackInfo::new(&catalog.tracks()[index], None)
 }
@@ -50,7 +63,7 @@ pub async fn directions(
 ) -> Result<Json<Value>, ApiError> {
     let h = session(&app, &fp)?;
     let catalog = app.catalog();
-    let (current, heard) = context(&h, &catalog);
+    let (current, heard) = settled_context(&h, &catalog).await;
     let list = tokio::task::spawn_blocking({
         let catalog = catalog.clone();
         move || {
@@ -128,7 +141,7 @@ pub async fn steer(
             ApiError::bad_request(format!("'direction' must be one of: {}", names.join(", ")))
         })?;
     let catalog = app.catalog();
-    let (current, heard) = context(&h, &catalog);
+    let (current, heard) = settled_context(&h, &catalog).await;
     let space = space_of(&catalog);
     let possible = current.is_some_and(|from| !candidates(&space, from, dir, &heard, 1).is_empty());
     if !possible {
