@@ -224,3 +224,27 @@ test('(g) steering: the page lists directions with previews; choosing one update
   await page.screenshot({ path: join(ARTIFACTS, 'chromium-steering.png'), fullPage: true });
   await context.close();
 });
+
+test('(i) a long outage empties the buffer: an error with a retry button, and retry plays again', async () => {
+  const { context, page } = await playing(`${server.base}/?giveup=2`);
+  await page.evaluate(() => {
+    window.__states = [];
+    window.drift.ctl.addEventListener('state', (e) => window.__states.push(`${e.detail.state}: ${e.detail.reason ?? ''}`));
+  });
+  await server.stop();
+  // The page plays its buffer out first (~15 s): only then the error.
+  await until(() => page.evaluate(() => !document.getElementById('error').hidden), 'the error message', 40000, 200)
+    .catch(async (e) => {
+      throw new Error(`${e.message}; states: ${JSON.stringify(await page.evaluate(() => [window.__states, window.drift.ctl.bufferedAhead, window.drift.ctl.recovering]))}`);
+    });
+  const ahead = await page.evaluate(() => window.drift.ctl.bufferedAhead);
+  assert.ok(ahead < 0.5, `the error showed with ${ahead} s still buffered`);
+  assert.equal(await page.evaluate(() => window.drift.ctl.state), 'error');
+  assert.ok(await page.isVisible('#retry'));
+  await page.screenshot({ path: join(ARTIFACTS, 'chromium-error.png') });
+  await server.start();
+  await page.click('#retry');
+  await waitPlaying(page, 20000);
+  assert.ok(await page.evaluate(() => document.getElementById('error').hidden));
+  await context.close();
+});

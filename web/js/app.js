@@ -14,6 +14,7 @@ const view = new View(document);
 const options = {};
 if (params.get('player')) options.player = params.get('player');
 if (params.get('keep')) options.keepSeconds = Number(params.get('keep'));
+if (params.get('giveup')) options.giveUpMs = Number(params.get('giveup')) * 1000;
 const ctl = new StreamController(audio, options);
 let boot = null;
 let events = null;

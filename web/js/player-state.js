@@ -20,8 +20,9 @@ const TABLE = {
   start: { '*': 'connecting' },
   // The response arrived: we buffer until the element plays. A reconnection that succeeds
   // while audio is still playing goes straight back to playing.
-  connected: { connecting: 'buffering', reconnecting: 'buffering', stalled: 'buffering' },
-  resumed: { reconnecting: 'playing', stalled: 'playing', connecting: 'playing', buffering: 'playing' },
+  // The retries go on behind the error message: a server that comes back ends the error.
+  connected: { connecting: 'buffering', reconnecting: 'buffering', stalled: 'buffering', error: 'buffering' },
+  resumed: { reconnecting: 'playing', stalled: 'playing', connecting: 'playing', buffering: 'playing', error: 'playing' },
   playing: { connecting: 'playing', buffering: 'playing', stalled: 'playing', reconnecting: 'reconnecting', playing: 'playing' },
   waiting: { playing: 'buffering', connecting: 'connecting', reconnecting: 'reconnecting' },
   stall: { playing: 'stalled', buffering: 'stalled' },

@@ -318,7 +318,7 @@ export class StreamController extends EventTarget {
       }
       lastTime = t;
       const frozen = now - frozenSince;
-      if (!moving && frozen > 400 && ahead < 0.1) {
+      if (!moving && frozen > 400 && ahead < 0.5) {
         const gap = this.sink.gapAfter(t, 1.0);
         if (gap !== null) this.audio.currentTime = gap + 0.001; // jump a small hole
       }
@@ -331,7 +331,8 @@ export class StreamController extends EventTarget {
         }
       }
       if (!this.recovering && now - this.lastByteAt > this.opts.silentMs) this.recover('no data from the server');
-      if (this.recovering && ahead < 0.1 && now - this.troubleSince > this.opts.giveUpMs) {
+      // The buffer ran dry (the element stops a frame or so short of its end) long ago.
+      if (this.recovering && ahead < 0.5 && frozen > 1000 && now - this.troubleSince > this.opts.giveUpMs) {
         this.fsm.send('giveUp', 'the server has been unreachable too long');
       }
       this.sink.trim(this.opts.keepSeconds, this.opts.trimEveryMs, now).catch(() => {});

@@ -25,6 +25,8 @@ test('a long outage gives up to error, and a later connection recovers from it',
   assert.equal(s, 'error');
   assert.equal(transition(s, 'lost'), 'error');
   assert.equal(transition(s, 'start'), 'connecting', 'the retry button starts over');
+  assert.equal(transition(s, 'connected'), 'buffering', 'background retries still end the error');
+  assert.equal(transition(s, 'resumed'), 'playing');
 });
 
 test('stalls: detected while playing or buffering, then recovered or lost', () => {
