@@ -84,14 +84,6 @@ impl Scheduler {
         }
     }
 
-    /// Tracks picked recently (the walk's no-repeat window), newest last.
-    pub fn recent(&self) -> Vec<TrackId> {
-        match &self.state {
-            SchedulerState::Drift(w) => w.recent.iter().cloned().collect(),
-            SchedulerState::Shuffle { .. } => Vec::new(),
-        }
-    }
-
     pub fn from_state(state: SchedulerState) -> Scheduler {
         Scheduler { state }
     }

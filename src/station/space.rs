@@ -62,9 +62,6 @@ pub struct FeatureSpace {
     /// Catalog indices of the tracks in the tree, by tree item.
     members: Vec<usize>,
     tree: Option<ImmutableKdTree<f32, DIMS>>,
-    /// Library mean and standard deviation of each raw axis, to explain a point in units.
-    pub mean: Point,
-    pub std: Point,
     /// Smallest and largest weighted value on each axis, so an empty direction is known at once.
     pub lo: Point,
     pub hi: Point,
@@ -134,8 +131,6 @@ impl FeatureSpace {
             points,
             members,
             tree,
-            mean,
-            std,
         }
     }
 

@@ -1,47 +1,9 @@
 //! Tests of the feature space: normalisation, and the index agreeing with a full scan.
 use super::*;
-use crate::analysis::features::{Features, Mode};
-use crate::library::{Analysis, Tags, Track, TrackId};
-use crate::units::{Db, Frames};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A track with the given tempo and brightness; other features from `rng` (small spread).
-pub(crate) fn featured(i: usize, bpm: f64, centroid_hz: f64, rng: &mut ChaCha8Rng) -> Track {
-    Track {
-        id: TrackId(format!("t{i:06}")),
-        path: format!("/music/{i}.flac").into(),
-        tags: Tags {
-            title: format!("Track {i}"),
-            artist: "Test".into(),
-            album: String::new(),
-        },
-        analysis: Analysis {
-            duration: Frames::from_secs(180.0),
-            loudness: Db(-14.0 + rng.gen_range(-4.0..4.0)),
-            true_peak: Db(-1.0),
-            loudness_range: rng.gen_range(3.0..9.0),
-            cue_in: Frames::ZERO,
-            cue_out: Frames::from_secs(180.0),
-            features: Some(Features {
-                bpm,
-                beat_strength: rng.gen_range(0.2..0.9),
-                centroid_hz,
-                rolloff_hz: centroid_hz * 2.5,
-                flatness: rng.gen_range(0.01..0.3),
-                crest_db: rng.gen_range(8.0..16.0),
-                onset_rate: rng.gen_range(1.0..6.0),
-                key: rng.gen_range(0..12),
-                mode: if rng.gen_bool(0.5) {
-                    Mode::Major
-                } else {
-                    Mode::Minor
-                },
-                key_strength: rng.gen_range(0.3..0.9),
-            }),
-        },
-    }
-}
+pub(crate) use crate::station::walk_bench::synthetic_track as featured;
 
 /// `n` tracks with tempi spread over 60–180 BPM and brightness over 500–5000 Hz.
 pub(crate) fn library(n: usize, seed: u64) -> Catalog {

@@ -2,8 +2,8 @@
 //! never one heard recently, chosen with a little seeded randomness, and biased by momentum —
 //! the walk keeps drifting the way it was going until the listener steers it elsewhere.
 //! Its whole state is plain data, so a checkpoint carries it and a rebuilt engine continues.
-use super::directions::{candidates, Direction, STEP};
-use super::space::{space_of, Point, DIMS};
+use super::directions::{candidates, Direction};
+use super::space::{space_of, FeatureSpace, Point, DIMS};
 use crate::library::{Catalog, TrackId};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -67,11 +67,11 @@ impl WalkState {
             return None;
         }
         let current = last.and_then(|id| catalog.index_of(id));
+        let space = space_of(catalog);
         let pick = match self.queued.take().and_then(|id| catalog.index_of(&id)) {
             Some(i) => i,
-            None => self.choose(catalog, current),
+            None => self.choose(catalog, &space, current),
         };
-        let space = space_of(catalog);
         if let (Some(from), Some(to)) = (current.and_then(|c| space.point(c)), space.point(pick)) {
             let step: Point = std::array::from_fn(|d| to[d] - from[d]);
             let old: Point = if self.heading.len() == DIMS {
@@ -101,10 +101,9 @@ impl WalkState {
     }
 
     /// The catalog index of the next track (without recording it).
-    fn choose(&self, catalog: &Catalog, current: Option<usize>) -> usize {
+    fn choose(&self, catalog: &Catalog, space: &FeatureSpace, current: Option<usize>) -> usize {
         let exclude = self.excluded(catalog, current);
         let mut rng = self.rng();
-        let space = space_of(catalog);
         let origin = current.and_then(|c| space.point(c));
         let Some(origin) = origin else {
             // No features to walk by (not analysed yet): any track outside the window.
@@ -118,14 +117,13 @@ impl WalkState {
         };
         let from = current.expect("a point implies a current track");
         if let Some(dir) = self.steer {
-            let found = candidates(&space, from, dir, &exclude, 3);
+            let found = candidates(space, from, dir, &exclude, 3);
             if !found.is_empty() {
                 return found[rng.gen_range(0..found.len())];
             }
         }
-        let target: Point = std::array::from_fn(|d| {
-            origin[d] + self.heading.get(d).copied().unwrap_or(0.0) * (STEP / HEADING).min(1.0)
-        });
+        let target: Point =
+            std::array::from_fn(|d| origin[d] + self.heading.get(d).copied().unwrap_or(0.0));
         let near: Vec<(usize, f32)> = space
             .nearest(&target, CHOICES + exclude.len())
             .into_iter()

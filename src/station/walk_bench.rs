@@ -11,45 +11,51 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+/// A track with the given tempo and brightness; other features from `rng` (small spread).
+pub fn synthetic_track(i: usize, bpm: f64, centroid_hz: f64, rng: &mut ChaCha8Rng) -> Track {
+    Track {
+        id: TrackId(format!("t{i:06}")),
+        path: format!("/music/{i}.flac").into(),
+        tags: Tags {
+            title: format!("Track {i}"),
+            artist: "Test".into(),
+            album: String::new(),
+        },
+        analysis: Analysis {
+            duration: Frames::from_secs(180.0),
+            loudness: Db(-14.0 + rng.gen_range(-4.0..4.0)),
+            true_peak: Db(-1.0),
+            loudness_range: rng.gen_range(3.0..9.0),
+            cue_in: Frames::ZERO,
+            cue_out: Frames::from_secs(180.0),
+            features: Some(Features {
+                bpm,
+                beat_strength: rng.gen_range(0.2..0.9),
+                centroid_hz,
+                rolloff_hz: centroid_hz * 2.5,
+                flatness: rng.gen_range(0.01..0.3),
+                crest_db: rng.gen_range(8.0..16.0),
+                onset_rate: rng.gen_range(1.0..6.0),
+                key: rng.gen_range(0..12),
+                mode: if rng.gen_bool(0.5) {
+                    Mode::Major
+                } else {
+                    Mode::Minor
+                },
+                key_strength: rng.gen_range(0.3..0.9),
+            }),
+        },
+    }
+}
+
 /// A library of `n` tracks with plausible, random features.
 pub fn synthetic_catalog(n: usize, seed: u64) -> Catalog {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let tracks = (0..n)
         .map(|i| {
-            let centroid: f64 = rng.gen_range(400.0..6000.0);
-            Track {
-                id: TrackId(format!("{i:032x}")),
-                path: format!("/music/{i}.mp3").into(),
-                tags: Tags {
-                    title: format!("Track {i}"),
-                    artist: format!("Artist {}", i % 5000),
-                    album: String::new(),
-                },
-                analysis: Analysis {
-                    duration: Frames::from_secs(240.0),
-                    loudness: Db(rng.gen_range(-24.0..-6.0)),
-                    true_peak: Db(-0.5),
-                    loudness_range: rng.gen_range(2.0..15.0),
-                    cue_in: Frames::ZERO,
-                    cue_out: Frames::from_secs(240.0),
-                    features: Some(Features {
-                        bpm: rng.gen_range(60.0..190.0),
-                        beat_strength: rng.gen_range(0.0..1.0),
-                        centroid_hz: centroid,
-                        rolloff_hz: centroid * rng.gen_range(1.5..3.5),
-                        flatness: rng.gen_range(0.0..0.6),
-                        crest_db: rng.gen_range(6.0..20.0),
-                        onset_rate: rng.gen_range(0.5..10.0),
-                        key: rng.gen_range(0..12),
-                        mode: if rng.gen_bool(0.6) {
-                            Mode::Major
-                        } else {
-                            Mode::Minor
-                        },
-                        key_strength: rng.gen_range(0.1..0.95),
-                    }),
-                },
-            }
+            let bpm = rng.gen_range(60.0..190.0);
+            let centroid = rng.gen_range(400.0..6000.0);
+            synthetic_track(i, bpm, centroid, &mut rng)
         })
         .collect();
     Catalog::new(tracks)

@@ -79,7 +79,6 @@ const handlers = {
   },
   splice(e) {
     nextUp = null;
-    ctl.cues.dropFrom(e.position);
     ctl.splice(e.position);
   },
   restart(e) {

@@ -78,9 +78,11 @@ export class CueList {
 
   /** Places `info` at `pos`; a cue at the same position (within a frame) is replaced. */
   add(pos, info) {
-    const i = this.cues.findIndex((c) => Math.abs(c.pos - pos) < FRAME_SECS);
-    if (i >= 0) {
-      this.cues[i] = { pos, info: { ...this.cues[i].info, ...info } };
+    // The same change heard of again (every heartbeat repeats it): merge into the same cue,
+    // so it is announced once, not once per heartbeat.
+    const same = this.cues.find((c) => Math.abs(c.pos - pos) < FRAME_SECS);
+    if (same) {
+      Object.assign(same.info, info);
       return;
     }
     this.cues.push({ pos, info });

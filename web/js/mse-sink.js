@@ -104,7 +104,6 @@ export class MseSink extends EventTarget {
     await this.ready;
     this.queue.clear();
     await this.queue.exclusive(() => {
-      this.queue.clear();
       const end = this.end;
       if (end !== null && end > pos) this.sb.remove(pos, Infinity);
     });

@@ -135,7 +135,7 @@ export class StreamController extends EventTarget {
           this.instanceId = boot.instanceId;
           this.emit('instance', { instanceId: boot.instanceId });
         }
-        const end = this.resumeIndex();
+        const end = this.history.nextIndex; // the next frame goes after the newest held
         if (await this.open(end === null ? null : posOf(end) + FRAME_SECS / 4)) break;
       } catch {
         // The server is still away: wait longer.
@@ -158,16 +158,12 @@ export class StreamController extends EventTarget {
     return ahead > 0.5 ? Math.min(backoff, Math.max(500, ahead * 250)) : backoff;
   }
 
-  /** Where the next frame goes: after the newest frame we hold. */
-  resumeIndex() {
-    return this.history.nextIndex;
-  }
-
   /**
    * Splice (skip, steer): the audio from `pos` on was re-rendered. Drop our copy of that
    * future and fetch it again, so the change is heard now rather than a lead later.
    */
   async splice(pos) {
+    this.cues.dropFrom(pos); // titles announced for the replaced future
     if (!this.active || !this.sink) return;
     const cutIdx = Math.max(indexOf(pos), indexOf(this.audio.currentTime + 0.12));
     if (this.history.nextIndex !== null && cutIdx >= this.history.nextIndex) return; // not here yet
@@ -175,7 +171,6 @@ export class StreamController extends EventTarget {
     this.abort?.abort();
     await this.sink.cutFrom(posOf(cutIdx));
     this.history.dropFrom(cutIdx);
-    this.cues.dropFrom(posOf(cutIdx));
     if (!(await this.open(posOf(cutIdx) + FRAME_SECS / 4))) this.recover('splice failed');
   }
 
@@ -314,7 +309,7 @@ export class StreamController extends EventTarget {
       const moving = t !== lastTime && !this.audio.paused;
       if (moving) {
         frozenSince = now;
-        this.fsm.send(this.recovering ? 'playing' : (this.state === 'reconnecting' ? 'resumed' : 'playing'));
+        this.fsm.send(!this.recovering && this.state === 'reconnecting' ? 'resumed' : 'playing');
       }
       lastTime = t;
       const frozen = now - frozenSince;
