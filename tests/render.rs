@@ -2,9 +2,9 @@
 //! with the real binary, and check the result with ffmpeg (a decoder no one here wrote) and
 //! with EBU R128 measurements; then the checkpoint promise on real music.
 mod common;
+use drift::catalog::Catalog;
 use drift::config::MixConfig;
 use drift::library::scan::{scan, ScanOptions};
-use drift::library::Catalog;
 use drift::station::engine::{Engine, EngineEvent};
 use drift::station::scheduler::Scheduler;
 use drift::store::Store;

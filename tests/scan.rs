@@ -1,7 +1,7 @@
 //! Integration tests of the library scan against a generated library: incremental rescans,
 //! renames, deletions, broken files and real-world formats made with ffmpeg.
 use drift::library::scan::{scan, ScanError, ScanOptions, ScanReport};
-use drift::library::{Track, TrackId};
+use drift::model::{Track, TrackId};
 use drift::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,12 +1,7 @@
-//! The music library: walking folders, tags, scanning into the store, the synthetic demo
-//! library, and the catalog snapshot the engine plays from.
-pub mod catalog;
+//! The music library: walking folders, tags, scanning into the store and the synthetic demo
+//! library. What it finds is published as a `Catalog` snapshot (see `crate::catalog`).
 pub mod demo;
 mod progress;
 pub mod scan;
 pub mod tags;
-pub mod track;
 pub mod walk;
-
-pub use catalog::Catalog;
-pub use track::{Analysis, Tags, Track, TrackId};

@@ -3,10 +3,10 @@
 use super::progress::Progress;
 use super::tags::read_tags;
 use super::walk::{walk, Found};
-use super::{Tags, TrackId};
 use crate::analysis::analyse;
 use crate::audio::decode::decode_all;
-use crate::library::Analysis;
+use crate::model::Analysis;
+use crate::model::{Tags, TrackId};
 use crate::store::{FileChange, FileRecord, FileStat, Store, StoreError};
 use crate::units::{Frames, SAMPLE_RATE};
 use rayon::prelude::*;

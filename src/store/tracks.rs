@@ -1,9 +1,9 @@
 //! All SQL about the library: `tracks` (one row per distinct content, with tags and analysis)
 //! and `files` (one row per audio file seen, pointing at its track or saying why it failed).
 use super::{Store, StoreError};
-use crate::analysis::features::Features;
 use crate::analysis::FEATURES_VERSION;
-use crate::library::{Analysis, Tags, Track, TrackId};
+use crate::model::Features;
+use crate::model::{Analysis, Tags, Track, TrackId};
 use crate::units::{Db, Frames};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::HashSet;
