@@ -40,7 +40,15 @@ fn library() -> (tempfile::TempDir, PathBuf, Store) {
 }
 
 fn run(lib: &Path, store: &mut Store) -> ScanReport {
-    let report = scan(&[lib.to_path_buf()], store, &ScanOptions { progress: true }).unwrap();
+    let report = scan(
+        &[lib.to_path_buf()],
+        store,
+        &ScanOptions {
+            progress: true,
+            threads: 0,
+        },
+    )
+    .unwrap();
     assert_eq!(
         report.seen,
         report.unchanged + report.analysed + report.reused + report.failed,

@@ -134,6 +134,7 @@ pub fn scan_libraries(
 ) -> Result<ScanReport, CommandError> {
     let opts = ScanOptions {
         progress: std::io::stderr().is_terminal(),
+        threads: 0,
     };
     Ok(scan(libraries, store, &opts)?)
 }
