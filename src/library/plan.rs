@@ -44,6 +44,9 @@ pub struct Plan {
     pub jobs: Vec<Job>,
 }
 
+/// A new file, the track its path held before, and its content id if it was hashed now.
+type Candidate = (FileStat, Option<TrackId>, Option<Result<TrackId, String>>);
+
 /// Why planning stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -147,7 +150,7 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
 
     // A new file as long as one that went away or one still there may be a move or a copy.
     let sizes: HashSet<u64> = known.values().map(|k| k.stat.size).collect();
-    let hashed: Vec<(FileStat, Option<TrackId>, Option<Result<TrackId, String>>)> = new_files
+    let hashed: Vec<Candidate> = new_files
         .into_par_iter()
         .map(|(stat, was)| {
             let id = sizes.contains(&stat.size).then(|| identify(&stat));
