@@ -110,7 +110,7 @@ fn a_name_that_is_not_utf8_is_reported_and_a_symlink_loop_is_harmless() {
     std::os::unix::fs::symlink(&lib, lib.join("a/loop")).unwrap();
     let mut store = Store::open(&dir.path().join("data")).unwrap();
 
-    let report = scan(&[lib.clone()], &mut store, &opts()).unwrap();
+    let report = scan(std::slice::from_ref(&lib), &mut store, &opts()).unwrap();
     assert_eq!(
         (report.seen, report.analysed, report.failed),
         (2, 1, 1),
@@ -124,7 +124,7 @@ fn a_name_that_is_not_utf8_is_reported_and_a_symlink_loop_is_harmless() {
         "{failures:?}"
     );
 
-    let again = scan(&[lib.clone()], &mut store, &opts()).unwrap();
+    let again = scan(std::slice::from_ref(&lib), &mut store, &opts()).unwrap();
     assert_eq!(
         (again.unchanged, again.failed, again.removed),
         (2, 0, 0),
@@ -175,12 +175,12 @@ fn a_library_folder_that_goes_away_mid_scan_stops_it_and_the_store_keeps_everyth
     assert!(counts.pending > 0 && counts.analysed >= 2, "{counts:?}");
 
     // A scan while it is away refuses to run, and changes nothing.
-    assert!(scan(&[lib.clone()], &mut store, &opts()).is_err());
+    assert!(scan(std::slice::from_ref(&lib), &mut store, &opts()).is_err());
     assert_eq!(store.file_counts().unwrap(), counts);
 
     // Mounted again: the scan goes on from where it stopped.
     std::fs::rename(&away, &lib).unwrap();
-    let report = scan(&[lib.clone()], &mut store, &opts()).unwrap();
+    let report = scan(std::slice::from_ref(&lib), &mut store, &opts()).unwrap();
     assert_eq!(
         report.analysed as u64 + counts.analysed,
         files,
