@@ -2,8 +2,11 @@
 //! Nothing here knows about tokio, HTTP or SQLite.
 pub mod crossfade;
 pub mod decode;
+mod downmix;
 pub mod dsp;
 pub mod encode;
 pub mod fmp4;
 pub mod mp3_frames;
+mod opus;
 pub mod resample;
+pub mod sniff;
