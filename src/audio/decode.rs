@@ -11,7 +11,11 @@ use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL, CODEC_TYPE_OPUS};
+use symphonia::core::codecs::{
+    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
+    CODEC_TYPE_PCM_ALAW, CODEC_TYPE_PCM_F32BE, CODEC_TYPE_PCM_F32LE, CODEC_TYPE_PCM_F64BE,
+    CODEC_TYPE_PCM_F64LE, CODEC_TYPE_PCM_MULAW,
+};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
 use symphonia::core::io::MediaSourceStream;
@@ -90,7 +94,9 @@ impl PcmReader {
             return Err(DecodeError::Unsupported("the file is empty".into()));
         }
         let mut head = Vec::with_capacity(SNIFF_BYTES);
-        (&mut file).take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+        (&mut file)
+            .take(SNIFF_BYTES as u64)
+            .read_to_end(&mut head)?;
         if let Some(reason) = unsupported_reason(path, &head) {
             return Err(DecodeError::Unsupported(reason));
         }
@@ -133,13 +139,25 @@ impl PcmReader {
                 .ok_or_else(|| DecodeError::Corrupt("the sample rate is not stated".into()))?;
             let decoder = symphonia::default::get_codecs()
                 .make(params, &DecoderOptions::default())
-                .map_err(|e| DecodeError::Unsupported(format!("the codec is not supported ({e})")))?;
-            let frames = params.n_frames;
+                .map_err(|e| {
+                    DecodeError::Unsupported(format!("the codec is not supported ({e})"))
+                })?;
+            let is_aiff = sniff(&head) == Some(Format::Aiff);
+            let frames = match params.n_frames {
+                Some(n) if is_aiff => Some(n.saturating_sub(aiff_overcount(params))),
+                n => n,
+            };
+            // AAC decodes in whole 1024-sample frames, so its last frame runs past the length
+            // the MP4 states; the stated length ends it. (symphonia 0.5 reads no edit list, so
+            // the encoder's priming stays at the start: about 23 ms.) AIFF: see aiff_overcount.
+            let limit = frames.filter(|_| params.codec == CODEC_TYPE_AAC || is_aiff);
             let source = SymphoniaSource {
                 format,
                 decoder,
                 track_id: track.id,
                 skipped_packets: 0,
+                limit,
+                given: 0,
             };
             (Source::Symphonia(source), rate, frames)
         };
@@ -237,6 +255,21 @@ impl PcmReader {
     }
 }
 
+/// Frames symphonia 0.5.5's AIFF reader counts past the end of the sound data. It takes the
+/// SSND chunk's length as the audio's, but that length includes the chunk's 8-byte offset and
+/// block-size fields, which it has already read: so it states and decodes 8 bytes too many,
+/// which are the next chunk's header (an audible click) or nothing at the end of the file.
+fn aiff_overcount(params: &CodecParameters) -> u64 {
+    let bytes_per_sample = match params.codec {
+        CODEC_TYPE_PCM_F32BE | CODEC_TYPE_PCM_F32LE => 4,
+        CODEC_TYPE_PCM_F64BE | CODEC_TYPE_PCM_F64LE => 8,
+        CODEC_TYPE_PCM_ALAW | CODEC_TYPE_PCM_MULAW => 1,
+        _ => params.bits_per_coded_sample.unwrap_or(16).div_ceil(8) as u64,
+    };
+    let channels = params.channels.map_or(1, |c| c.count()) as u64;
+    8 / (bytes_per_sample * channels).max(1)
+}
+
 /// `n` frames at `rate` in 44.1 kHz frames, rounded down (as the resampler's output length).
 fn to_output_rate(n: u64, rate: u32) -> u64 {
     (n as u128 * SAMPLE_RATE as u128 / rate.max(1) as u128) as u64
@@ -266,6 +299,10 @@ struct SymphoniaSource {
     decoder: Box<dyn Decoder>,
     track_id: u32,
     skipped_packets: usize,
+    /// Frames after which the track ends even if the codec decodes more.
+    limit: Option<u64>,
+    /// Frames appended so far.
+    given: u64,
 }
 
 impl SymphoniaSource {
@@ -273,7 +310,12 @@ impl SymphoniaSource {
     /// rate. Returns false at the end of the stream.
     fn next_block(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
         let mut bad = 0;
-        while let Some(packet) = next_packet(self.format.as_mut(), self.track_id)? {
+        let limit = self.limit;
+        let left = |given: u64| limit.map_or(u64::MAX, |l| l.saturating_sub(given));
+        while left(self.given) > 0 {
+            let Some(packet) = next_packet(self.format.as_mut(), self.track_id)? else {
+                return Ok(false);
+            };
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) | Err(SymError::IoError(_))
@@ -291,7 +333,15 @@ impl SymphoniaSource {
             let spec = *decoded.spec();
             let mut buf = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
             buf.copy_interleaved_ref(decoded);
-            to_stereo(buf.samples(), spec.channels, out);
+            let channels = spec.channels.count().max(1);
+            let frames = (buf.samples().len() / channels) as u64;
+            let take = frames.min(left(self.given));
+            to_stereo(
+                &buf.samples()[..take as usize * channels],
+                spec.channels,
+                out,
+            );
+            self.given += take;
             return Ok(true);
         }
         Ok(false)

@@ -84,7 +84,10 @@ impl OpusSource {
             let Some(packet) = next_packet(self.format.as_mut(), self.track_id)? else {
                 return Ok(false);
             };
-            let frames = match self.decoder.decode_float(&packet.data, &mut self.pcm, false) {
+            let frames = match self
+                .decoder
+                .decode_float(&packet.data, &mut self.pcm, false)
+            {
                 Ok(n) => n,
                 Err(e) if bad < MAX_CONSECUTIVE_BAD_PACKETS => {
                     tracing::debug!("skipping an undecodable Opus packet: {e}");

@@ -281,8 +281,7 @@ fn mpeg_frame_len(b: &[u8]) -> Option<usize> {
     let rate_index = ((h[2] >> 2) & 3) as usize;
     let padding = ((h[2] >> 1) & 1) as usize;
     // Index 0 is "free format", whose length cannot be computed from the header.
-    if version == 1 || layer == 0 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3
-    {
+    if version == 1 || layer == 0 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3 {
         return None;
     }
     const V1_L1: [usize; 15] = [

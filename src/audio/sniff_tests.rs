@@ -47,7 +47,10 @@ fn samples() -> Vec<(Vec<u8>, Format)> {
         (b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec(), Format::Wave),
         (b"FORM\x00\x00\x00\x00AIFFCOMM".to_vec(), Format::Aiff),
         (b"FORM\x00\x00\x00\x00AIFCFVER".to_vec(), Format::Aiff),
-        (b"\x00\x00\x00\x20ftypM4A \x00\x00".to_vec(), Format::Mp4Audio),
+        (
+            b"\x00\x00\x00\x20ftypM4A \x00\x00".to_vec(),
+            Format::Mp4Audio,
+        ),
         (b"caff\x00\x01\x00\x00".to_vec(), Format::Caf),
         (vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F], Format::Matroska),
         (id3_flac, Format::Flac),
@@ -76,7 +79,10 @@ fn every_signature_is_recognised_and_no_prefix_of_it_is_misread() {
                 Format::Flac => Some(Format::Id3Tagged),
                 _ => None,
             };
-            assert!(got.is_none() || got == Some(format) || got == broader, "{format:?} cut at {len}: {got:?}");
+            assert!(
+                got.is_none() || got == Some(format) || got == broader,
+                "{format:?} cut at {len}: {got:?}"
+            );
         }
     }
 }

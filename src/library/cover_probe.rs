@@ -18,7 +18,7 @@ pub fn has_embedded_picture(path: &Path) -> bool {
     };
     let len = file.metadata().map_or(0, |m| m.len());
     let mut r = BufReader::new(file);
-    probe(&mut r, len).unwrap_or(false)
+    probe(&mut r, len).unwrap_or(false) || ape_has_picture(&mut r, len).unwrap_or(false)
 }
 
 fn probe<R: Read + Seek>(r: &mut R, len: u64) -> std::io::Result<bool> {
@@ -102,13 +102,22 @@ fn flac_blocks<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
 
 /// Walks RIFF (little-endian sizes) or AIFF (big-endian) chunks from `at` to `end` for an
 /// ID3v2 chunk with a picture, which is where lofty reads a WAV's or AIFF's pictures.
-fn chunks<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, big_endian: bool) -> std::io::Result<bool> {
+fn chunks<R: Read + Seek>(
+    r: &mut R,
+    mut at: u64,
+    end: u64,
+    big_endian: bool,
+) -> std::io::Result<bool> {
     while at + 8 <= end {
         r.seek(SeekFrom::Start(at))?;
         let mut h = [0u8; 8];
         r.read_exact(&mut h)?;
         let raw = [h[4], h[5], h[6], h[7]];
-        let size = if big_endian { u32::from_be_bytes(raw) } else { u32::from_le_bytes(raw) } as u64;
+        let size = if big_endian {
+            u32::from_be_bytes(raw)
+        } else {
+            u32::from_le_bytes(raw)
+        } as u64;
         if h[..4].eq_ignore_ascii_case(b"id3 ") && id3v2(r, at + 8)?.is_some_and(|(pic, _)| pic) {
             return Ok(true);
         }
@@ -158,13 +167,66 @@ fn atoms<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, depth: usize) -> std:
     Ok(false)
 }
 
+/// Whether an APE tag at the end of the file (before an ID3v1 tag, if any) has a cover item,
+/// walking item headers and seeking past values.
+fn ape_has_picture<R: Read + Seek>(r: &mut R, len: u64) -> std::io::Result<bool> {
+    for id3v1 in [0, 128] {
+        let Some(footer_at) = len.checked_sub(32 + id3v1) else {
+            continue;
+        };
+        r.seek(SeekFrom::Start(footer_at))?;
+        let mut f = [0u8; 32];
+        r.read_exact(&mut f)?;
+        if &f[..8] != b"APETAGEX" {
+            continue;
+        }
+        let word = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]) as u64;
+        // The size counts the items and this footer, not a header.
+        let (size, count) = (word(12), word(16));
+        let Some(mut at) = (footer_at + 32).checked_sub(size) else {
+            return Ok(false);
+        };
+        for _ in 0..count.min(1024) {
+            r.seek(SeekFrom::Start(at))?;
+            let mut h = [0u8; 8];
+            r.read_exact(&mut h)?;
+            let value_len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as u64;
+            let mut key = Vec::new();
+            (&mut *r).take(256).read_until_nul(&mut key)?;
+            if key.len() >= 9 && key[..9].eq_ignore_ascii_case(b"cover art") && value_len > 0 {
+                return Ok(true);
+            }
+            at += 8 + key.len() as u64 + 1 + value_len;
+            if at >= footer_at {
+                break;
+            }
+        }
+        return Ok(false);
+    }
+    Ok(false)
+}
+
+/// Reading a NUL-terminated string (the NUL is consumed, not kept).
+trait ReadUntilNul {
+    fn read_until_nul(&mut self, out: &mut Vec<u8>) -> std::io::Result<()>;
+}
+
+impl<R: Read> ReadUntilNul for R {
+    fn read_until_nul(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut byte = [0u8; 1];
+        while self.read(&mut byte)? == 1 && byte[0] != 0 {
+            out.push(byte[0]);
+        }
+        Ok(())
+    }
+}
+
 /// Looks for a picture key in the first megabyte of an Ogg file, where its comment header is.
 fn ogg_comment_has_picture<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
     let mut head = Vec::new();
     r.take(OGG_SEARCH_BYTES).read_to_end(&mut head)?;
     let keys: [&[u8]; 2] = [b"METADATA_BLOCK_PICTURE=", b"COVERART="];
-    Ok(keys.iter().any(|key| {
-        head.windows(key.len())
-            .any(|w| w.eq_ignore_ascii_case(key))
-    }))
+    Ok(keys
+        .iter()
+        .any(|key| head.windows(key.len()).any(|w| w.eq_ignore_ascii_case(key))))
 }

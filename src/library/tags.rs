@@ -6,8 +6,9 @@ use super::Tags;
 use crate::units::Frames;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, TaggedFile, TaggedFileExt};
+use lofty::picture::{Picture, PictureType};
 use lofty::probe::Probe;
-use lofty::tag::{Accessor, Tag};
+use lofty::tag::{Accessor, ItemKey, ItemValue, Tag};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -78,9 +79,20 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
 /// The first embedded picture (front cover preferred) as (MIME type, bytes), if any.
 pub fn cover_art(path: &Path) -> Option<(String, Vec<u8>)> {
     let file = read_file(path, Read::Pictures)?;
-    let pictures = || all_tags(&file).flat_map(|t| t.pictures());
+    // APE tags keep pictures as binary items, which lofty's generic tag does not list as
+    // pictures: convert those too.
+    let ape: Vec<Picture> = all_tags(&file)
+        .flat_map(|t| t.items())
+        .filter_map(|item| match (item.key(), item.value()) {
+            (ItemKey::Unknown(key), ItemValue::Binary(bytes)) if is_ape_picture_key(key) => {
+                Picture::from_ape_bytes(key, bytes).ok()
+            }
+            _ => None,
+        })
+        .collect();
+    let pictures = || all_tags(&file).flat_map(|t| t.pictures()).chain(&ape);
     let picture = pictures()
-        .find(|p| p.pic_type() == lofty::picture::PictureType::CoverFront)
+        .find(|p| p.pic_type() == PictureType::CoverFront)
         .or_else(|| pictures().next())?;
     if picture.data().is_empty() {
         return None;
@@ -101,6 +113,12 @@ enum Read {
     TagsAndProperties,
     /// Also the pictures, whatever their size.
     Pictures,
+}
+
+/// Whether an APE item key names a picture ("Cover Art (Front)" and its kin).
+fn is_ape_picture_key(key: &str) -> bool {
+    key.get(..9)
+        .is_some_and(|k| k.eq_ignore_ascii_case("cover art"))
 }
 
 /// Parses the file's tags, and what `what` asks for. The file type is guessed from the content
@@ -160,7 +178,7 @@ fn sniff_mime(data: &[u8]) -> &'static str {
 mod tests {
     use super::*;
     use lofty::config::WriteOptions;
-    use lofty::picture::{MimeType, Picture, PictureType};
+    use lofty::picture::MimeType;
     use lofty::tag::{TagExt, TagType};
 
     fn write_wav(path: &Path) {

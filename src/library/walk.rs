@@ -2,7 +2,9 @@
 //! what tells an unchanged file from a changed one. A file is audio by its extension, or, when
 //! it has none or one we do not know, by its first bytes; formats Drift cannot decode are found
 //! too, so the scan reports them instead of ignoring them.
-use crate::audio::sniff::{extension, sniff, DECODABLE_EXTENSIONS, SNIFF_BYTES, UNDECODABLE_EXTENSIONS};
+use crate::audio::sniff::{
+    extension, sniff, DECODABLE_EXTENSIONS, SNIFF_BYTES, UNDECODABLE_EXTENSIONS,
+};
 use crate::store::FileStat;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -28,7 +30,8 @@ pub const NOT_AUDIO_EXTENSIONS: &[&str] = &[
 /// Whether the path has the extension of an audio format (decodable or not), in any case.
 pub fn is_audio(path: &Path) -> bool {
     extension(path).is_some_and(|e| {
-        AUDIO_EXTENSIONS.contains(&e.as_str()) || UNDECODABLE_EXTENSIONS.iter().any(|(u, _)| *u == e)
+        AUDIO_EXTENSIONS.contains(&e.as_str())
+            || UNDECODABLE_EXTENSIONS.iter().any(|(u, _)| *u == e)
     })
 }
 
@@ -40,7 +43,8 @@ pub fn is_not_audio(path: &Path) -> bool {
 /// Whether a file with no telling extension starts like audio. Unreadable files are not.
 fn sniffs_as_audio(path: &Path) -> bool {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
-    match std::fs::File::open(path).and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head)) {
+    match std::fs::File::open(path).and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+    {
         Ok(_) => sniff(&head).is_some(),
         Err(e) => {
             tracing::warn!("cannot read {}: {e}", path.display());
@@ -130,7 +134,10 @@ mod tests {
         assert!(!is_audio(Path::new("cover.jpg")));
         assert!(!is_audio(Path::new("mp3")));
         assert!(is_audio(Path::new("x.opus")) && is_audio(Path::new("x.AIFF")));
-        assert!(is_audio(Path::new("x.wma")), "undecodable audio is still audio");
+        assert!(
+            is_audio(Path::new("x.wma")),
+            "undecodable audio is still audio"
+        );
         assert!(is_not_audio(Path::new("Cover.JPG")) && !is_not_audio(Path::new("x")));
     }
 
@@ -151,7 +158,11 @@ mod tests {
         std::fs::write(root.join("cover.jpg"), &mp3).unwrap();
         let mut found = Found::default();
         walk(root, &mut found);
-        let names: Vec<_> = found.files.keys().map(|p| p.file_name().unwrap().to_owned()).collect();
+        let names: Vec<_> = found
+            .files
+            .keys()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect();
         assert_eq!(names, ["track01", "track02.bak"]);
     }
 

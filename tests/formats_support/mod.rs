@@ -39,33 +39,154 @@ impl Case {
 
 /// (file name, sample rate, exact, ffmpeg output options, whether ffmpeg embeds the cover; if
 /// not, the tag type lofty adds it in).
-type Spec = (&'static str, u32, bool, &'static [&'static str], Option<TagType>);
+type Spec = (
+    &'static str,
+    u32,
+    bool,
+    &'static [&'static str],
+    Option<TagType>,
+);
 
 const SPECS: &[Spec] = &[
-    ("cbr.mp3", 44_100, true, &["-c:a", "libmp3lame", "-b:a", "192k", "-write_id3v1", "1"], None),
-    ("vbr.mp3", 44_100, true, &["-c:a", "libmp3lame", "-q:a", "2"], None),
+    (
+        "cbr.mp3",
+        44_100,
+        true,
+        &["-c:a", "libmp3lame", "-b:a", "192k", "-write_id3v1", "1"],
+        None,
+    ),
+    (
+        "vbr.mp3",
+        44_100,
+        true,
+        &["-c:a", "libmp3lame", "-q:a", "2"],
+        None,
+    ),
     // No ID3v2 at all: the tags and the cover are in an APE tag.
-    ("ape.mp3", 44_100, true, &["-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "0"], Some(TagType::Ape)),
-    ("flac16.flac", 44_100, true, &["-c:a", "flac", "-sample_fmt", "s16"], None),
-    ("flac24_96k.flac", 96_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
-    ("flac24_192k.flac", 192_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
-    ("surround.flac", 48_000, true, &["-af", SURROUND, "-c:a", "flac"], None),
-    ("aac.m4a", 44_100, false, &["-c:a", "aac", "-b:a", "160k"], None),
+    (
+        "ape.mp3",
+        44_100,
+        true,
+        &["-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "0"],
+        Some(TagType::Ape),
+    ),
+    (
+        "flac16.flac",
+        44_100,
+        true,
+        &["-c:a", "flac", "-sample_fmt", "s16"],
+        None,
+    ),
+    (
+        "flac24_96k.flac",
+        96_000,
+        true,
+        &[
+            "-c:a",
+            "flac",
+            "-sample_fmt",
+            "s32",
+            "-bits_per_raw_sample",
+            "24",
+        ],
+        None,
+    ),
+    (
+        "flac24_192k.flac",
+        192_000,
+        true,
+        &[
+            "-c:a",
+            "flac",
+            "-sample_fmt",
+            "s32",
+            "-bits_per_raw_sample",
+            "24",
+        ],
+        None,
+    ),
+    (
+        "surround.flac",
+        48_000,
+        true,
+        &["-af", SURROUND, "-c:a", "flac"],
+        None,
+    ),
+    (
+        "aac.m4a",
+        44_100,
+        false,
+        &["-c:a", "aac", "-b:a", "160k"],
+        None,
+    ),
     ("alac.m4a", 44_100, true, &["-c:a", "alac"], None),
-    ("vorbis.ogg", 44_100, true, &["-c:a", "libvorbis", "-q:a", "4"], Some(TagType::VorbisComments)),
-    ("opus.opus", 48_000, true, &["-c:a", "libopus", "-b:a", "128k"], Some(TagType::VorbisComments)),
-    ("opus_in.ogg", 48_000, true, &["-c:a", "libopus", "-b:a", "96k"], Some(TagType::VorbisComments)),
-    ("pcm16.wav", 44_100, true, &["-c:a", "pcm_s16le"], Some(TagType::Id3v2)),
-    ("pcm24.wav", 48_000, true, &["-c:a", "pcm_s24le"], Some(TagType::Id3v2)),
-    ("float.wav", 44_100, true, &["-c:a", "pcm_f32le"], Some(TagType::Id3v2)),
-    ("aiff16.aiff", 44_100, true, &["-c:a", "pcm_s16be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
-    ("aiff24.aiff", 96_000, true, &["-c:a", "pcm_s24be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
-    ("float.aiff", 44_100, true, &["-c:a", "pcm_f32be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
+    (
+        "vorbis.ogg",
+        44_100,
+        true,
+        &["-c:a", "libvorbis", "-q:a", "4"],
+        Some(TagType::VorbisComments),
+    ),
+    (
+        "opus.opus",
+        48_000,
+        true,
+        &["-c:a", "libopus", "-b:a", "128k"],
+        Some(TagType::VorbisComments),
+    ),
+    (
+        "opus_in.ogg",
+        48_000,
+        true,
+        &["-c:a", "libopus", "-b:a", "96k"],
+        Some(TagType::VorbisComments),
+    ),
+    (
+        "pcm16.wav",
+        44_100,
+        true,
+        &["-c:a", "pcm_s16le"],
+        Some(TagType::Id3v2),
+    ),
+    (
+        "pcm24.wav",
+        48_000,
+        true,
+        &["-c:a", "pcm_s24le"],
+        Some(TagType::Id3v2),
+    ),
+    (
+        "float.wav",
+        44_100,
+        true,
+        &["-c:a", "pcm_f32le"],
+        Some(TagType::Id3v2),
+    ),
+    (
+        "aiff16.aiff",
+        44_100,
+        true,
+        &["-c:a", "pcm_s16be", "-write_id3v2", "1"],
+        Some(TagType::Id3v2),
+    ),
+    (
+        "aiff24.aiff",
+        96_000,
+        true,
+        &["-c:a", "pcm_s24be", "-write_id3v2", "1"],
+        Some(TagType::Id3v2),
+    ),
+    (
+        "float.aiff",
+        44_100,
+        true,
+        &["-c:a", "pcm_f32be", "-write_id3v2", "1"],
+        Some(TagType::Id3v2),
+    ),
 ];
 
 /// The two voices spread over 5.1: fronts, centre, LFE and surrounds all carry sound.
-const SURROUND: &str =
-    "pan=5.1|c0=c0|c1=c1|c2=0.5*c0+0.5*c1|c3=0.3*c0|c4=0.6*c0|c5=0.6*c1";
+const SURROUND: &str = "pan=5.1|c0=c0|c1=c1|c2=0.5*c0+0.5*c1|c3=0.3*c0|c4=0.6*c0|c5=0.6*c1";
 
 /// Drift's fold-down of that 5.1 to stereo (`audio::downmix`: sides to their side, the centre
 /// at −3 dB to both, no LFE, divided by the sum of weights), for the loudness reference: what
@@ -113,7 +234,15 @@ fn generate() -> Library {
     let root = dir.path().join("music");
     std::fs::create_dir_all(&root).unwrap();
     let png = dir.path().join("cover.png");
-    run_ffmpeg(&["-f", "lavfi", "-i", "color=c=0x3366cc:s=16x16", "-frames:v", "1", png.to_str().unwrap()]);
+    run_ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=0x3366cc:s=16x16",
+        "-frames:v",
+        "1",
+        png.to_str().unwrap(),
+    ]);
     let cover = std::fs::read(&png).unwrap();
     // All encoders at once: the files are independent.
     let cases: Vec<Case> = std::thread::scope(|s| {
@@ -126,31 +255,72 @@ fn generate() -> Library {
             .collect();
         jobs.into_iter().map(|j| j.join().unwrap()).collect()
     });
-    Library { _dir: dir, root, cover, cases }
+    Library {
+        _dir: dir,
+        root,
+        cover,
+        cases,
+    }
 }
 
 fn make(spec: &Spec, root: &Path, png: &Path, cover: &[u8]) -> Case {
     let &(name, rate, exact, options, lofty_tag) = spec;
-    let case = Case { name, path: root.join(name), rate, exact };
+    let case = Case {
+        name,
+        path: root.join(name),
+        rate,
+        exact,
+    };
     let title = format!("title={}", case.title());
     let src = music(rate);
     let mut args = vec!["-f", "lavfi", "-i", &src];
     if lofty_tag.is_none() {
-        args.extend(["-i", png.to_str().unwrap(), "-map", "0:a", "-map", "1:v", "-c:v", "copy"]);
+        args.extend([
+            "-i",
+            png.to_str().unwrap(),
+            "-map",
+            "0:a",
+            "-map",
+            "1:v",
+            "-c:v",
+            "copy",
+        ]);
         args.extend(["-disposition:v", "attached_pic"]);
     }
     args.extend_from_slice(options);
-    args.extend(["-metadata", &title, "-metadata", "artist=Drift Test Ensemble"]);
-    args.extend(["-metadata", "album=Every Format", case.path.to_str().unwrap()]);
+    args.extend([
+        "-metadata",
+        &title,
+        "-metadata",
+        "artist=Drift Test Ensemble",
+    ]);
+    args.extend([
+        "-metadata",
+        "album=Every Format",
+        case.path.to_str().unwrap(),
+    ]);
     run_ffmpeg(&args);
     if let Some(tag_type) = lofty_tag {
         let mut tag = Tag::new(tag_type);
         tag.set_title(case.title());
         tag.set_artist("Drift Test Ensemble".into());
         tag.set_album("Every Format".into());
-        let picture = Picture::new_unchecked(PictureType::CoverFront, Some(MimeType::Png), None, cover.to_vec());
+        let picture = Picture::new_unchecked(
+            PictureType::CoverFront,
+            Some(MimeType::Png),
+            None,
+            cover.to_vec(),
+        );
         tag.push_picture(picture);
-        tag.save_to_path(&case.path, WriteOptions::default()).unwrap();
+        if tag_type == TagType::Ape {
+            // lofty writes a generic tag's pictures to APE only through its own APE type.
+            let ape: lofty::ape::ApeTag = tag.into();
+            ape.save_to_path(&case.path, WriteOptions::default())
+                .unwrap();
+        } else {
+            tag.save_to_path(&case.path, WriteOptions::default())
+                .unwrap();
+        }
     }
     case
 }
@@ -161,26 +331,47 @@ fn run_ffmpeg(args: &[&str]) {
         .args(args)
         .output()
         .expect("ffmpeg is installed (scripts/install-test-deps.sh)");
-    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Runs ffmpeg with `args`; returns what it printed on stderr.
 pub fn ffmpeg(args: &[&str]) -> String {
-    let out = Command::new("ffmpeg").arg("-hide_banner").args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("ffmpeg")
+        .arg("-hide_banner")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The duration ffprobe states for the file's audio stream, in seconds.
 pub fn ffprobe_secs(path: &Path) -> f64 {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=duration"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=duration",
+        ])
         .args(["-of", "csv=p=0"])
         .arg(path)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().parse().unwrap_or_else(|_| panic!("ffprobe {}: {text}", path.display()))
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("ffprobe {}: {text}", path.display()))
 }
 
 /// Integrated loudness (LUFS) by ffmpeg's ebur128 filter, of the file as Drift plays it (a
@@ -192,9 +383,21 @@ pub fn ebur128_lufs(path: &Path) -> f64 {
     } else {
         "ebur128".to_string()
     };
-    let log = ffmpeg(&["-nostats", "-i", path.to_str().unwrap(), "-filter_complex", &filter, "-f", "null", "-"]);
+    let log = ffmpeg(&[
+        "-nostats",
+        "-i",
+        path.to_str().unwrap(),
+        "-filter_complex",
+        &filter,
+        "-f",
+        "null",
+        "-",
+    ]);
     let summary = &log[log.rfind("Summary:").expect("an ebur128 summary")..];
-    let line = summary.lines().find(|l| l.trim_start().starts_with("I:")).unwrap();
+    let line = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("I:"))
+        .unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
