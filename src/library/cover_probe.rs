@@ -147,22 +147,19 @@ fn atoms<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, depth: usize) -> std:
             return Ok(false);
         }
         let atom_end = (at + size).min(end);
-        match &h[4..8] {
+        // Children start after the header; `meta` has a version and flags before its own.
+        let children = match &h[4..8] {
             b"covr" => return Ok(size > body - at),
-            b"moov" | b"udta" | b"ilst" => {
-                if atoms(r, body, atom_end, depth + 1)? {
-                    return Ok(true);
-                }
+            b"moov" | b"udta" | b"ilst" => Some(body),
+            b"meta" => Some(body + 4),
+            _ => None,
+        };
+        if let Some(first) = children {
+            if atoms(r, first, atom_end, depth + 1)? {
+                return Ok(true);
             }
-            // `meta` has a version and flags before its children.
-            b"meta" => {
-                if atoms(r, body + 4, atom_end, depth + 1)? {
-                    return Ok(true);
-                }
-            }
-            _ => {}
         }
-        at = at + size;
+        at += size;
     }
     Ok(false)
 }

@@ -47,146 +47,31 @@ type Spec = (
     Option<TagType>,
 );
 
+#[rustfmt::skip]
 const SPECS: &[Spec] = &[
-    (
-        "cbr.mp3",
-        44_100,
-        true,
-        &["-c:a", "libmp3lame", "-b:a", "192k", "-write_id3v1", "1"],
-        None,
-    ),
-    (
-        "vbr.mp3",
-        44_100,
-        true,
-        &["-c:a", "libmp3lame", "-q:a", "2"],
-        None,
-    ),
+    ("cbr.mp3", 44_100, true, &["-c:a", "libmp3lame", "-b:a", "192k", "-write_id3v1", "1"], None),
+    ("vbr.mp3", 44_100, true, &["-c:a", "libmp3lame", "-q:a", "2"], None),
     // No ID3v2 at all: the tags and the cover are in an APE tag.
-    (
-        "ape.mp3",
-        44_100,
-        true,
-        &["-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "0"],
-        Some(TagType::Ape),
-    ),
-    (
-        "flac16.flac",
-        44_100,
-        true,
-        &["-c:a", "flac", "-sample_fmt", "s16"],
-        None,
-    ),
-    (
-        "flac24_96k.flac",
-        96_000,
-        true,
-        &[
-            "-c:a",
-            "flac",
-            "-sample_fmt",
-            "s32",
-            "-bits_per_raw_sample",
-            "24",
-        ],
-        None,
-    ),
-    (
-        "flac24_192k.flac",
-        192_000,
-        true,
-        &[
-            "-c:a",
-            "flac",
-            "-sample_fmt",
-            "s32",
-            "-bits_per_raw_sample",
-            "24",
-        ],
-        None,
-    ),
-    (
-        "surround.flac",
-        48_000,
-        true,
-        &["-af", SURROUND, "-c:a", "flac"],
-        None,
-    ),
-    (
-        "aac.m4a",
-        44_100,
-        false,
-        &["-c:a", "aac", "-b:a", "160k"],
-        None,
-    ),
+    ("ape.mp3", 44_100, true, &["-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "0"], Some(TagType::Ape)),
+    ("flac16.flac", 44_100, true, &["-c:a", "flac", "-sample_fmt", "s16"], None),
+    ("flac24_96k.flac", 96_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
+    ("flac24_192k.flac", 192_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
+    ("surround.flac", 48_000, true, &["-af", SURROUND, "-c:a", "flac"], None),
+    ("aac.m4a", 44_100, false, &["-c:a", "aac", "-b:a", "160k"], None),
     ("alac.m4a", 44_100, true, &["-c:a", "alac"], None),
-    (
-        "vorbis.ogg",
-        44_100,
-        true,
-        &["-c:a", "libvorbis", "-q:a", "4"],
-        Some(TagType::VorbisComments),
-    ),
-    (
-        "opus.opus",
-        48_000,
-        true,
-        &["-c:a", "libopus", "-b:a", "128k"],
-        Some(TagType::VorbisComments),
-    ),
-    (
-        "opus_in.ogg",
-        48_000,
-        true,
-        &["-c:a", "libopus", "-b:a", "96k"],
-        Some(TagType::VorbisComments),
-    ),
-    (
-        "pcm16.wav",
-        44_100,
-        true,
-        &["-c:a", "pcm_s16le"],
-        Some(TagType::Id3v2),
-    ),
-    (
-        "pcm24.wav",
-        48_000,
-        true,
-        &["-c:a", "pcm_s24le"],
-        Some(TagType::Id3v2),
-    ),
-    (
-        "float.wav",
-        44_100,
-        true,
-        &["-c:a", "pcm_f32le"],
-        Some(TagType::Id3v2),
-    ),
-    (
-        "aiff16.aiff",
-        44_100,
-        true,
-        &["-c:a", "pcm_s16be", "-write_id3v2", "1"],
-        Some(TagType::Id3v2),
-    ),
-    (
-        "aiff24.aiff",
-        96_000,
-        true,
-        &["-c:a", "pcm_s24be", "-write_id3v2", "1"],
-        Some(TagType::Id3v2),
-    ),
-    (
-        "float.aiff",
-        44_100,
-        true,
-        &["-c:a", "pcm_f32be", "-write_id3v2", "1"],
-        Some(TagType::Id3v2),
-    ),
+    ("vorbis.ogg", 44_100, true, &["-c:a", "libvorbis", "-q:a", "4"], Some(TagType::VorbisComments)),
+    ("opus.opus", 48_000, true, &["-c:a", "libopus", "-b:a", "128k"], Some(TagType::VorbisComments)),
+    ("opus_in.ogg", 48_000, true, &["-c:a", "libopus", "-b:a", "96k"], Some(TagType::VorbisComments)),
+    ("pcm16.wav", 44_100, true, &["-c:a", "pcm_s16le"], Some(TagType::Id3v2)),
+    ("pcm24.wav", 48_000, true, &["-c:a", "pcm_s24le"], Some(TagType::Id3v2)),
+    ("float.wav", 44_100, true, &["-c:a", "pcm_f32le"], Some(TagType::Id3v2)),
+    ("aiff16.aiff", 44_100, true, &["-c:a", "pcm_s16be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
+    ("aiff24.aiff", 96_000, true, &["-c:a", "pcm_s24be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
+    ("float.aiff", 44_100, true, &["-c:a", "pcm_f32be", "-write_id3v2", "1"], Some(TagType::Id3v2)),
 ];
 
 /// The two voices spread over 5.1: fronts, centre, LFE and surrounds all carry sound.
-const SURROUND: &str = "pan=5.1|c0=c0|c1=c1|c2=0.5*c0+0.5*c1|c3=0.3*c0|c4=0.6*c0|c5=0.6*c1";
+pub const SURROUND: &str = "pan=5.1|c0=c0|c1=c1|c2=0.5*c0+0.5*c1|c3=0.3*c0|c4=0.6*c0|c5=0.6*c1";
 
 /// Drift's fold-down of that 5.1 to stereo (`audio::downmix`: sides to their side, the centre
 /// at −3 dB to both, no LFE, divided by the sum of weights), for the loudness reference: what
