@@ -294,3 +294,43 @@ fn undecodable_and_broken_files_are_reported_and_lying_names_still_play() {
     assert_eq!(SAMPLE_RATE, 44_100);
     assert!(Path::new(&music.join("notes.txt")).exists());
 }
+
+/// Writes a tag of `tag_type` titled "Heavy" with a picture of `bytes` bytes into `path`.
+fn add_big_cover(path: &Path, tag_type: lofty::tag::TagType, png: &[u8], bytes: usize) {
+    use lofty::picture::{MimeType, Picture, PictureType};
+    let mut data = png.to_vec();
+    data.resize(bytes, 0x5A);
+    let mut tag = lofty::tag::Tag::new(tag_type);
+    lofty::tag::Accessor::set_title(&mut tag, "Heavy".into());
+    let picture = Picture::new_unchecked(PictureType::CoverFront, Some(MimeType::Png), None, data);
+    tag.push_picture(picture);
+    lofty::tag::TagExt::save_to_path(&tag, path, Default::default()).unwrap();
+}
+
+#[test]
+fn huge_covers_are_found_without_being_decoded_along() {
+    let lib = library();
+    let dir = tempfile::tempdir().unwrap();
+    // FLAC blocks hold at most 16 MiB; ID3v2 frames far more.
+    let flac = dir.path().join("big cover.flac");
+    std::fs::copy(lib.path("flac16.flac"), &flac).unwrap();
+    add_big_cover(
+        &flac,
+        lofty::tag::TagType::VorbisComments,
+        lib.cover(),
+        15 << 20,
+    );
+    let mp3 = dir.path().join("big cover.mp3");
+    std::fs::copy(lib.path("cbr.mp3"), &mp3).unwrap();
+    add_big_cover(&mp3, lofty::tag::TagType::Id3v2, lib.cover(), 50 << 20);
+    for (path, plain) in [(&flac, "flac16.flac"), (&mp3, "cbr.mp3")] {
+        let header = read_header(path);
+        assert!(header.has_cover, "{}", path.display());
+        assert_eq!(header.tags.title, "Heavy");
+        // The same samples as without the picture (FLAC's picture block reads as padding).
+        assert!(decode_all(path).unwrap() == decode_all(&lib.path(plain)).unwrap());
+    }
+    assert_eq!(cover_art(&flac).map(|(_, b)| b.len()), Some(15 << 20));
+    // lofty refuses to allocate more than 16 MiB for one picture: no cover, no failure.
+    let _ = cover_art(&mp3);
+}

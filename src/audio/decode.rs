@@ -2,6 +2,7 @@
 //! ([`PcmReader::open_native`]) or at 44.1 kHz ([`PcmReader::open`], through rubato). symphonia
 //! demuxes everything and decodes all but Opus, which goes to libopus (`super::opus`); mono is
 //! upmixed and more than two channels are folded down (`super::downmix`).
+use super::container_fixes::{aiff_overcount, FlacWithoutPictures};
 use super::downmix::to_stereo;
 use super::opus::OpusSource;
 use super::resample::{ResampleError, StereoResampler};
@@ -12,13 +13,11 @@ use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
-    CODEC_TYPE_PCM_ALAW, CODEC_TYPE_PCM_F32BE, CODEC_TYPE_PCM_F32LE, CODEC_TYPE_PCM_F64BE,
-    CODEC_TYPE_PCM_F64LE, CODEC_TYPE_PCM_MULAW,
+    Decoder, DecoderOptions, CODEC_TYPE_AAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS,
 };
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, Packet};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::{Limit, MetadataOptions};
 use symphonia::core::probe::Hint;
 
@@ -101,7 +100,11 @@ impl PcmReader {
             return Err(DecodeError::Unsupported(reason));
         }
         file.seek(SeekFrom::Start(0))?;
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let media: Box<dyn MediaSource> = match sniff(&head) {
+            Some(Format::Flac) => Box::new(FlacWithoutPictures::new(file)?),
+            _ => Box::new(file),
+        };
+        let mss = MediaSourceStream::new(media, Default::default());
         // The extension is only a hint: symphonia probes the content, so an MP3 named `.flac`
         // still plays.
         let mut hint = Hint::new();
@@ -253,21 +256,6 @@ impl PcmReader {
         }
         Ok(!self.ready.is_empty())
     }
-}
-
-/// Frames symphonia 0.5.5's AIFF reader counts past the end of the sound data. It takes the
-/// SSND chunk's length as the audio's, but that length includes the chunk's 8-byte offset and
-/// block-size fields, which it has already read: so it states and decodes 8 bytes too many,
-/// which are the next chunk's header (an audible click) or nothing at the end of the file.
-fn aiff_overcount(params: &CodecParameters) -> u64 {
-    let bytes_per_sample = match params.codec {
-        CODEC_TYPE_PCM_F32BE | CODEC_TYPE_PCM_F32LE => 4,
-        CODEC_TYPE_PCM_F64BE | CODEC_TYPE_PCM_F64LE => 8,
-        CODEC_TYPE_PCM_ALAW | CODEC_TYPE_PCM_MULAW => 1,
-        _ => params.bits_per_coded_sample.unwrap_or(16).div_ceil(8) as u64,
-    };
-    let channels = params.channels.map_or(1, |c| c.count()) as u64;
-    8 / (bytes_per_sample * channels).max(1)
 }
 
 /// `n` frames at `rate` in 44.1 kHz frames, rounded down (as the resampler's output length).

@@ -1,5 +1,6 @@
 //! Pure audio code: decoding, resampling, DSP, crossfades, MP3 encoding and frame splitting.
 //! Nothing here knows about tokio, HTTP or SQLite.
+mod container_fixes;
 pub mod crossfade;
 pub mod decode;
 mod downmix;
