@@ -49,6 +49,9 @@ fn every_format_is_scanned_with_its_tags_duration_loudness_and_cover() {
             "{name}: {got} s, ffprobe {secs} s"
         );
         let loudness = track.analysis.loudness.0;
+        eprintln!(
+            "{name:18} {got:.4} s (ffprobe {secs:.4}), {loudness:.2} LUFS (ebur128 {lufs:.1})"
+        );
         assert!(
             (loudness - lufs).abs() <= 0.5,
             "{name}: {loudness} LUFS, ebur128 {lufs}"
@@ -218,6 +221,8 @@ fn undecodable_and_broken_files_are_reported_and_lying_names_still_play() {
     std::fs::write(music.join("truncated.flac"), &flac[..flac.len() / 2 + 777]).unwrap();
     let mp3 = std::fs::read(lib.path("cbr.mp3")).unwrap();
     std::fs::write(music.join("truncated.mp3"), &mp3[..mp3.len() / 2 + 333]).unwrap();
+    let opus = std::fs::read(lib.path("opus.opus")).unwrap();
+    std::fs::write(music.join("truncated.opus"), &opus[..opus.len() / 2 + 55]).unwrap();
     std::fs::write(music.join("empty.opus"), b"").unwrap();
     std::fs::write(music.join("text.ogg"), "not audio at all\n".repeat(300)).unwrap();
     std::fs::write(music.join("notes.txt"), "skipped, never opened").unwrap();
@@ -283,14 +288,14 @@ fn undecodable_and_broken_files_are_reported_and_lying_names_still_play() {
     assert!((secs("really an mp3.flac") - MUSIC_SECS).abs() < 0.01);
     assert!((secs("no extension") - MUSIC_SECS).abs() < 0.01);
     // Truncated mid-frame: what is there plays.
-    for name in ["truncated.flac", "truncated.mp3"] {
+    for name in ["truncated.flac", "truncated.mp3", "truncated.opus"] {
         let got = secs(name);
         assert!(
             got > MUSIC_SECS * 0.4 && got < MUSIC_SECS * 0.6,
             "{name}: {got} s"
         );
     }
-    assert_eq!(tracks.len(), 4);
+    assert_eq!(tracks.len(), 5);
     assert_eq!(SAMPLE_RATE, 44_100);
     assert!(Path::new(&music.join("notes.txt")).exists());
 }
