@@ -118,7 +118,13 @@ impl PcmReader {
         let probed = symphonia::default::get_probe()
             .format(&hint, mss, &opts, &METADATA_LIMITS)
             .map_err(|e| {
-                DecodeError::Unsupported(format!("not an audio format Drift can read ({e})"))
+                let what = "not an audio format Drift can read";
+                // "end of stream" or "core (probe): no suitable format reader found" add
+                // nothing for a listener; a malformed header's message does.
+                DecodeError::Unsupported(match e {
+                    SymError::IoError(_) | SymError::Unsupported(_) => what.into(),
+                    e => format!("{what} ({e})"),
+                })
             })?;
         // Tags read before the container (ID3v2 in front of an MP3) are not needed here.
         drop(probed.metadata);
