@@ -1,6 +1,7 @@
 //! Work-arounds for what symphonia 0.5.5's demuxers get wrong or do wastefully: the AIFF
-//! reader overstates the length, and the FLAC reader keeps every embedded picture in memory for
-//! as long as the file is decoded (a 50 MB cover per deck, for nothing).
+//! reader overstates the length, the MP4 reader ignores the edit list (so AAC's encoder priming
+//! plays as silence), and the FLAC reader keeps every embedded picture in memory for as long as
+//! the file is decoded (a 50 MB cover per deck, for nothing).
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use symphonia::core::codecs::{
@@ -94,6 +95,113 @@ impl MediaSource for FlacWithoutPictures {
     fn byte_len(&self) -> Option<u64> {
         Some(self.len)
     }
+}
+
+/// The part of an MP4 audio track that is the music, from its edit list: skip the first
+/// `skip` frames (the encoder's priming), then play `length` frames (at the track's rate).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Mp4Edit {
+    pub skip: u64,
+    pub length: u64,
+}
+
+/// Reads the edit list of the first sound track of an MP4 file (moov/trak/edts/elst), with the
+/// movie's and the track's time scales to state it in the track's samples.
+pub(super) fn mp4_edit(file: &mut File, rate: u32) -> std::io::Result<Option<Mp4Edit>> {
+    let len = file.metadata()?.len();
+    let Some((moov, moov_end)) = find_atom(file, 0, len, b"moov")? else {
+        return Ok(None);
+    };
+    let Some((mvhd, _)) = find_atom(file, moov, moov_end, b"mvhd")? else {
+        return Ok(None);
+    };
+    let movie_scale = read_timescale(file, mvhd)?;
+    let mut at = moov;
+    while let Some((trak, trak_end)) = find_atom(file, at, moov_end, b"trak")? {
+        at = trak_end;
+        let Some((mdia, mdia_end)) = find_atom(file, trak, trak_end, b"mdia")? else {
+            continue;
+        };
+        let Some((hdlr, _)) = find_atom(file, mdia, mdia_end, b"hdlr")? else {
+            continue;
+        };
+        if &read_at::<4>(file, hdlr + 8)? != b"soun" {
+            continue;
+        }
+        let Some((mdhd, _)) = find_atom(file, mdia, mdia_end, b"mdhd")? else {
+            return Ok(None);
+        };
+        let media_scale = read_timescale(file, mdhd)?;
+        let Some((edts, edts_end)) = find_atom(file, trak, trak_end, b"edts")? else {
+            return Ok(None);
+        };
+        let Some((elst, _)) = find_atom(file, edts, edts_end, b"elst")? else {
+            return Ok(None);
+        };
+        let [version, ..] = read_at::<4>(file, elst)?;
+        // The first entry; an empty edit (media time −1) or a list of several is left alone.
+        if u32::from_be_bytes(read_at::<4>(file, elst + 4)?) != 1 {
+            return Ok(None);
+        }
+        let (duration, media_time) = if version == 1 {
+            let d = u64::from_be_bytes(read_at::<8>(file, elst + 8)?);
+            (d, i64::from_be_bytes(read_at::<8>(file, elst + 16)?))
+        } else {
+            let d = u32::from_be_bytes(read_at::<4>(file, elst + 8)?) as u64;
+            (d, i32::from_be_bytes(read_at::<4>(file, elst + 12)?) as i64)
+        };
+        if media_time < 0 || movie_scale == 0 || media_scale == 0 {
+            return Ok(None);
+        }
+        let to_rate = |n: u128, scale: u64| (n * rate as u128 / scale as u128) as u64;
+        return Ok(Some(Mp4Edit {
+            skip: to_rate(media_time as u128, media_scale),
+            length: to_rate(duration as u128, movie_scale),
+        }));
+    }
+    Ok(None)
+}
+
+/// The first atom of `kind` among those from `at` to `end`: (its body's offset, its end).
+fn find_atom(
+    file: &mut File,
+    mut at: u64,
+    end: u64,
+    kind: &[u8; 4],
+) -> std::io::Result<Option<(u64, u64)>> {
+    while at + 8 <= end {
+        let h = read_at::<8>(file, at)?;
+        let mut size = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64;
+        let mut body = at + 8;
+        if size == 1 {
+            size = u64::from_be_bytes(read_at::<8>(file, at + 8)?);
+            body += 8;
+        } else if size == 0 {
+            size = end - at;
+        }
+        if size < body - at {
+            return Ok(None);
+        }
+        if &h[4..8] == kind {
+            return Ok(Some((body, (at + size).min(end))));
+        }
+        at += size;
+    }
+    Ok(None)
+}
+
+/// The time scale of an `mvhd` or `mdhd` atom whose body starts at `body`.
+fn read_timescale(file: &mut File, body: u64) -> std::io::Result<u64> {
+    let [version, ..] = read_at::<4>(file, body)?;
+    let offset = if version == 1 { 20 } else { 12 };
+    Ok(u32::from_be_bytes(read_at::<4>(file, body + offset)?) as u64)
+}
+
+fn read_at<const N: usize>(file: &mut File, at: u64) -> std::io::Result<[u8; N]> {
+    let mut b = [0u8; N];
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(&mut b)?;
+    Ok(b)
 }
 
 #[cfg(test)]

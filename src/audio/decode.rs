@@ -2,7 +2,7 @@
 //! ([`PcmReader::open_native`]) or at 44.1 kHz ([`PcmReader::open`], through rubato). symphonia
 //! demuxes everything and decodes all but Opus, which goes to libopus (`super::opus`); mono is
 //! upmixed and more than two channels are folded down (`super::downmix`).
-use super::container_fixes::{aiff_overcount, FlacWithoutPictures};
+use super::container_fixes::{aiff_overcount, mp4_edit, FlacWithoutPictures};
 use super::downmix::to_stereo;
 use super::opus::OpusSource;
 use super::resample::{ResampleError, StereoResampler};
@@ -152,19 +152,24 @@ impl PcmReader {
                     DecodeError::Unsupported(format!("the codec is not supported ({e})"))
                 })?;
             let is_aiff = sniff(&head) == Some(Format::Aiff);
-            let frames = match params.n_frames {
-                Some(n) if is_aiff => Some(n.saturating_sub(aiff_overcount(params))),
-                n => n,
+            // AAC starts with the encoder's priming and decodes whole 1024-sample frames past
+            // the end: the MP4 edit list says which part is the music.
+            let edit = match params.codec {
+                CODEC_TYPE_AAC => mp4_edit(&mut File::open(path)?, rate).ok().flatten(),
+                _ => None,
             };
-            // AAC decodes in whole 1024-sample frames, so its last frame runs past the length
-            // the MP4 states; the stated length ends it. (symphonia 0.5 reads no edit list, so
-            // the encoder's priming stays at the start: about 23 ms.) AIFF: see aiff_overcount.
+            let frames = match (params.n_frames, edit) {
+                (_, Some(edit)) => Some(edit.length),
+                (Some(n), _) if is_aiff => Some(n.saturating_sub(aiff_overcount(params))),
+                (n, _) => n,
+            };
             let limit = frames.filter(|_| params.codec == CODEC_TYPE_AAC || is_aiff);
             let source = SymphoniaSource {
                 format,
                 decoder,
                 track_id: track.id,
                 skipped_packets: 0,
+                to_skip: edit.map_or(0, |e| e.skip),
                 limit,
                 given: 0,
             };
@@ -293,6 +298,8 @@ struct SymphoniaSource {
     decoder: Box<dyn Decoder>,
     track_id: u32,
     skipped_packets: usize,
+    /// Decoded frames still to drop before the track starts (AAC's priming).
+    to_skip: u64,
     /// Frames after which the track ends even if the codec decodes more.
     limit: Option<u64>,
     /// Frames appended so far.
@@ -329,12 +336,14 @@ impl SymphoniaSource {
             buf.copy_interleaved_ref(decoded);
             let channels = spec.channels.count().max(1);
             let frames = (buf.samples().len() / channels) as u64;
-            let take = frames.min(left(self.given));
-            to_stereo(
-                &buf.samples()[..take as usize * channels],
-                spec.channels,
-                out,
-            );
+            let dropped = frames.min(self.to_skip);
+            self.to_skip -= dropped;
+            let take = (frames - dropped).min(left(self.given));
+            if take == 0 {
+                continue;
+            }
+            let kept = &buf.samples()[dropped as usize * channels..][..take as usize * channels];
+            to_stereo(kept, spec.channels, out);
             self.given += take;
             return Ok(true);
         }

@@ -57,7 +57,7 @@ const SPECS: &[Spec] = &[
     ("flac24_96k.flac", 96_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
     ("flac24_192k.flac", 192_000, true, &["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"], None),
     ("surround.flac", 48_000, true, &["-af", SURROUND, "-c:a", "flac"], None),
-    ("aac.m4a", 44_100, false, &["-c:a", "aac", "-b:a", "160k"], None),
+    ("aac.m4a", 44_100, true, &["-c:a", "aac", "-b:a", "160k"], None),
     ("alac.m4a", 44_100, true, &["-c:a", "alac"], None),
     ("vorbis.ogg", 44_100, true, &["-c:a", "libvorbis", "-q:a", "4"], Some(TagType::VorbisComments)),
     ("opus.opus", 48_000, true, &["-c:a", "libopus", "-b:a", "128k"], Some(TagType::VorbisComments)),
