@@ -150,7 +150,8 @@ pub(super) fn mp4_edit(file: &mut File, rate: u32) -> std::io::Result<Option<Mp4
             let d = u32::from_be_bytes(read_at::<4>(file, elst + 8)?) as u64;
             (d, i32::from_be_bytes(read_at::<4>(file, elst + 12)?) as i64)
         };
-        if media_time < 0 || movie_scale == 0 || media_scale == 0 {
+        // A zero duration (some muxers' way of saying "all of it") states nothing.
+        if media_time < 0 || duration == 0 || movie_scale == 0 || media_scale == 0 {
             return Ok(None);
         }
         let to_rate = |n: u128, scale: u64| (n * rate as u128 / scale as u128) as u64;
