@@ -2,6 +2,7 @@
 //! library, and the catalog snapshot the engine plays from.
 pub mod catalog;
 pub mod demo;
+pub mod measure;
 mod progress;
 pub mod scan;
 pub mod tags;

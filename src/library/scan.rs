@@ -4,21 +4,18 @@ use super::progress::Progress;
 use super::tags::read_tags;
 use super::walk::{walk, Found};
 use super::{Tags, TrackId};
-use crate::analysis::analyse;
-use crate::audio::decode::decode_all;
 use crate::library::Analysis;
 use crate::store::{FileChange, FileRecord, FileStat, Store, StoreError};
-use crate::units::{Frames, SAMPLE_RATE};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+#[cfg(test)]
+use {crate::units::SAMPLE_RATE, std::path::Path};
 
-/// Shorter decoded audio than this is not a track (a truncated or broken file, a click).
-pub const MIN_DURATION: Frames = Frames(SAMPLE_RATE as u64 / 2);
+pub use super::measure::MIN_DURATION;
 /// Hex characters of the blake3 content hash kept as the [`TrackId`]: 128 bits, plenty to
 /// never collide in one library, short enough for URLs.
 pub const ID_HEX_CHARS: usize = 32;
@@ -241,7 +238,7 @@ fn analyse_all(
                 if cancel.load(Ordering::Relaxed) {
                     return;
                 }
-                let result = analyse_file(&files[0].0.path);
+                let result = super::measure::analyse_file(&files[0].0.path);
                 // The receiver only goes away when the scan has failed; nothing to do then.
                 let _ = tx.send((id, files, result));
             });
@@ -304,25 +301,6 @@ fn record(
             }
         }
     }
-}
-
-/// Decodes and analyses one file. Decoder panics are caught: untrusted bytes must cost one
-/// file, not the scan.
-fn analyse_file(path: &Path) -> Result<Analysis, String> {
-    let run = || {
-        let pcm = decode_all(path).map_err(|e| e.to_string())?;
-        let analysis = analyse(&pcm);
-        if analysis.duration < MIN_DURATION {
-            return Err(format!(
-                "only {:.2} s of audio could be decoded (at least {:.1} s needed)",
-                analysis.duration.secs(),
-                MIN_DURATION.secs()
-            ));
-        }
-        Ok(analysis)
-    };
-    catch_unwind(AssertUnwindSafe(run))
-        .unwrap_or_else(|_| Err("the decoder crashed on this file".into()))
 }
 
 #[cfg(test)]

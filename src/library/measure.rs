@@ -1,0 +1,119 @@
+//! Measuring one audio file: decode it in fixed-size reads and stream them through the
+//! [`Analyser`], so a track of any length costs a few MB. Decoder panics are caught here:
+//! untrusted bytes must cost one file, not the scan.
+use crate::analysis::Analyser;
+use crate::audio::decode::PcmReader;
+use crate::library::Analysis;
+use crate::units::{Frames, SAMPLE_RATE};
+use lofty::config::ParseOptions;
+use lofty::file::AudioFile;
+use lofty::probe::Probe;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// Shorter decoded audio than this is not a track (a truncated or broken file, a click).
+pub const MIN_DURATION: Frames = Frames(SAMPLE_RATE as u64 / 2);
+/// Frames decoded per read: large enough that per-read overhead vanishes, small enough
+/// (512 KB of samples) to stay in cache and keep memory flat.
+const READ: Frames = Frames(1 << 16);
+
+/// Decodes and analyses one file; `Err` says why it cannot be a track.
+pub fn analyse_file(path: &Path) -> Result<Analysis, String> {
+    catch_unwind(AssertUnwindSafe(|| measure(path)))
+        .unwrap_or_else(|_| Err("the decoder crashed on this file".into()))
+}
+
+fn measure(path: &Path) -> Result<Analysis, String> {
+    // The analysis rate is the decoder's output rate, so switching to a native-rate reader
+    // (no resampling: cheaper, and the meters see the file's own samples) is this line only;
+    // `Analyser` takes any rate and reports positions in 44.1 kHz frames either way.
+    let (mut reader, rate) = (
+        PcmReader::open(path).map_err(|e| e.to_string())?,
+        SAMPLE_RATE,
+    );
+    let mut analyser = Analyser::new(rate, header_length(path));
+    let mut buf = Vec::with_capacity(READ.samples());
+    loop {
+        buf.clear();
+        if reader.read(&mut buf, READ).map_err(|e| e.to_string())? == Frames::ZERO {
+            break;
+        }
+        analyser.push(&buf);
+    }
+    let analysis = analyser.finish();
+    if analysis.duration < MIN_DURATION {
+        return Err(format!(
+            "only {:.2} s of audio could be decoded (at least {:.1} s needed)",
+            analysis.duration.secs(),
+            MIN_DURATION.secs()
+        ));
+    }
+    Ok(analysis)
+}
+
+/// The track's length in Drift frames as its headers state it (lofty reads no audio), to place
+/// the feature excerpts before decoding. `None` when the headers do not say.
+fn header_length(path: &Path) -> Option<Frames> {
+    let file = Probe::open(path)
+        .ok()?
+        .guess_file_type()
+        .ok()?
+        .options(
+            ParseOptions::new()
+                .read_tags(false)
+                .read_cover_art(false)
+                .read_properties(true),
+        )
+        .read()
+        .ok()?;
+    let secs = file.properties().duration().as_secs_f64();
+    (secs > 0.0).then(|| Frames::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_wav(path: &Path, rate: u32, secs: f64) {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..(secs * rate as f64) as usize {
+            let t = i as f64 / rate as f64;
+            let s = (8000.0 * (std::f64::consts::TAU * 440.0 * t).sin()) as i16;
+            w.write_sample(s).unwrap();
+            w.write_sample(s).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn a_file_is_measured_with_its_length_from_the_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tone.wav");
+        write_wav(&path, 44_100, 3.0);
+        assert_eq!(header_length(&path), Some(Frames(3 * 44_100)));
+        let a = analyse_file(&path).unwrap();
+        assert_eq!(a.duration, Frames(3 * 44_100));
+        assert!(a.features.is_some());
+        assert_eq!(
+            a,
+            crate::analysis::analyse(&crate::audio::decode::decode_all(&path).unwrap())
+        );
+    }
+
+    #[test]
+    fn too_short_and_broken_files_are_reasons_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let short = dir.path().join("click.wav");
+        write_wav(&short, 44_100, 0.2);
+        assert!(analyse_file(&short).unwrap_err().contains("only 0.20 s"));
+        let junk = dir.path().join("junk.flac");
+        std::fs::write(&junk, b"fLaC this is not really flac").unwrap();
+        assert!(analyse_file(&junk).is_err());
+    }
+}
