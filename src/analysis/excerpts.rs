@@ -118,7 +118,7 @@ impl Excerpts {
             }
         }
         self.frames += n;
-        if self.frames % self.half_second == 0 {
+        if self.frames.is_multiple_of(self.half_second) {
             self.levels.push(std::mem::take(&mut self.current));
         }
     }

@@ -2,7 +2,7 @@
 //! [`Analyser`], so a track of any length costs a few MB. Decoder panics are caught here:
 //! untrusted bytes must cost one file, not the scan.
 use crate::analysis::Analyser;
-use crate::audio::decode::PcmReader;
+use crate::audio::decode::{DecodeError, PcmReader};
 use crate::library::Analysis;
 use crate::units::{Frames, SAMPLE_RATE};
 use lofty::config::ParseOptions;
@@ -51,8 +51,17 @@ fn measure(path: &Path) -> Result<Analysis, String> {
     Ok(analysis)
 }
 
+/// Opens `path` for analysis, with the rate the reader yields. The `Analyser` takes any rate
+/// and reports positions in 44.1 kHz frames either way, so decoding at the file's own rate
+/// (no resampler: cheaper, and the meters see the file's own samples) is this body becoming
+/// `PcmReader::open_native(path).map(|r| { let rate = r.source_rate; (r, rate) })`.
+fn open(path: &Path) -> Result<(PcmReader, u32), DecodeError> {
+    Ok((PcmReader::open(path)?, SAMPLE_RATE))
+}
+
 /// The track's length in Drift frames as its headers state it (lofty reads no audio), to place
-/// the feature excerpts before decoding. `None` when the headers do not say.
+/// the feature excerpts before decoding. `None` when the headers do not say. The reader's own
+/// `expected_frames()` (the decoder's view of the same headers) can replace it where it exists.
 fn header_length(path: &Path) -> Option<Frames> {
     let file = Probe::open(path)
         .ok()?
@@ -104,6 +113,61 @@ mod tests {
             a,
             crate::analysis::analyse(&crate::audio::decode::decode_all(&path).unwrap())
         );
+    }
+
+    /// ffmpeg's `ebur128` filter on `path`: integrated loudness (LUFS) and true peak (dBFS).
+    fn ffmpeg_ebur128(path: &Path) -> Option<(f64, f64)> {
+        let out = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostats", "-nostdin", "-i"])
+            .arg(path)
+            .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        let summary = &text[text.rfind("Summary:")?..];
+        let field = |name: &str| -> Option<f64> {
+            let at = summary.find(name)? + name.len();
+            summary[at..].split_whitespace().next()?.parse().ok()
+        };
+        Some((field("I:")?, field("Peak:")?))
+    }
+
+    #[test]
+    fn loudness_and_true_peak_agree_with_ffmpeg() {
+        use crate::analysis::test_signals::{drums, sine, Pattern};
+        let dir = tempfile::tempdir().unwrap();
+        let mut music = drums(Pattern::Backbeat, 104.0, 12.0, 4);
+        for (m, s) in music.iter_mut().zip(sine(331.0, 12.0, 0.3)) {
+            *m = (*m + s).clamp(-1.0, 1.0);
+        }
+        let quiet: Vec<f32> = music.iter().map(|s| s * 0.05).collect();
+        for (name, pcm) in [("music.wav", &music), ("quiet.wav", &quiet)] {
+            let path = dir.path().join(name);
+            let spec = hound::WavSpec {
+                channels: 2,
+                sample_rate: SAMPLE_RATE,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let mut w = hound::WavWriter::create(&path, spec).unwrap();
+            for s in pcm.iter() {
+                w.write_sample((s * 32767.0) as i16).unwrap();
+            }
+            w.finalize().unwrap();
+            let Some((lufs, peak)) = ffmpeg_ebur128(&path) else {
+                eprintln!("ffmpeg is not installed: comparison skipped");
+                return;
+            };
+            let a = analyse_file(&path).unwrap();
+            assert!(
+                (a.loudness.0 - lufs).abs() <= 0.1,
+                "{name}: {a:?} vs {lufs}"
+            );
+            assert!(
+                (a.true_peak.0 - peak).abs() <= 0.2,
+                "{name}: {a:?} vs {peak}"
+            );
+        }
     }
 
     #[test]
