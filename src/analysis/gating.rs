@@ -98,11 +98,12 @@ mod tests {
 
     #[test]
     fn the_relative_gate_leaves_quiet_passages_out() {
-        // Half at −20, half at −45 LUFS: the quiet half is more than 10 LU under the mean.
+        // Half at −20, half at −45 LUFS: the quiet half is more than 10 LU under the mean (the
+        // three gating blocks that straddle the step pass, and cost a few hundredths).
         let mut blocks = vec![energy(-20.0); 100];
         blocks.extend(vec![energy(-45.0); 100]);
         assert!(
-            (integrated(&blocks) + 20.0).abs() < 0.05,
+            (integrated(&blocks) + 20.0).abs() < 0.1,
             "{}",
             integrated(&blocks)
         );

@@ -24,13 +24,7 @@ pub fn analyse_file(path: &Path) -> Result<Analysis, String> {
 }
 
 fn measure(path: &Path) -> Result<Analysis, String> {
-    // The analysis rate is the decoder's output rate, so switching to a native-rate reader
-    // (no resampling: cheaper, and the meters see the file's own samples) is this line only;
-    // `Analyser` takes any rate and reports positions in 44.1 kHz frames either way.
-    let (mut reader, rate) = (
-        PcmReader::open(path).map_err(|e| e.to_string())?,
-        SAMPLE_RATE,
-    );
+    let (mut reader, rate) = open(path).map_err(|e| e.to_string())?;
     let mut analyser = Analyser::new(rate, header_length(path));
     let mut buf = Vec::with_capacity(READ.samples());
     loop {
