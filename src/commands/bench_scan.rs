@@ -2,6 +2,7 @@
 //! on the same generated files (CPU per audio second, per format and in all), Drift's
 //! throughput and core use on all cores, and the peak memory of `drift scan` on a library
 //! holding a two-hour file. Figures, not tests.
+use super::bench_servers::machine_ticks;
 use super::CommandError;
 use crate::cli::ScanBenchArgs;
 use crate::library::measure::analyse_file;
@@ -83,6 +84,9 @@ struct Cost {
     wall_secs: f64,
     audio_secs: f64,
     tracks: usize,
+    /// Share of the machine's CPU that other processes used meanwhile (0 … 1): on a shared
+    /// machine, core use is bounded by what they leave.
+    others_share: f64,
     /// CPU seconds and audio seconds per format name.
     per_format: Vec<(&'static str, f64, f64)>,
 }
@@ -149,6 +153,7 @@ fn first_audio_byte_on_first_scan(_work: &Path) -> Option<String> {
 /// Decodes, hashes (blake3, as the scanner identifies content) and analyses every file on all
 /// cores, as a first scan does. Also returns each file's decoded length in seconds.
 fn drift_side(files: &[BenchFile]) -> (Cost, Vec<f64>) {
+    let machine = machine_ticks();
     let cpu = ProcessTime::now();
     let wall = Instant::now();
     let each: Vec<(&'static str, f64, f64)> = files
@@ -175,7 +180,13 @@ fn drift_side(files: &[BenchFile]) -> (Cost, Vec<f64>) {
         .collect();
     let wall = wall.elapsed().as_secs_f64();
     let lengths = each.iter().map(|e| e.2).collect();
-    (cost(each, cpu.elapsed().as_secs_f64(), wall), lengths)
+    let mut cost = cost(each, cpu.elapsed().as_secs_f64(), wall);
+    let after = machine_ticks();
+    let (busy, total) = (after.0 - machine.0, after.1 - machine.1);
+    // The machine's busy time that was not ours (ticks are per core, 100 per second).
+    let ours = cost.cpu_secs * procfs::ticks_per_second() as f64;
+    cost.others_share = ((busy as f64 - ours) / total.max(1) as f64).clamp(0.0, 1.0);
+    (cost, lengths)
 }
 
 /// Runs loudgain on every file, one after the other, reading each child's CPU from the kernel
@@ -219,6 +230,7 @@ fn cost(each: Vec<(&'static str, f64, f64)>, cpu_secs: f64, wall_secs: f64) -> C
         wall_secs,
         audio_secs: each.iter().map(|e| e.2).sum(),
         tracks: each.len(),
+        others_share: 0.0,
         per_format,
     }
 }
@@ -234,12 +246,13 @@ fn print_run(run: u32, ours: &Cost, theirs: Option<&Cost>, cores: usize) {
         println!("  {name:<14} {:>8.2} {their:>10}", ms(*cpu, *audio));
     }
     println!(
-        "  {:<14} {:>8.2} {:>10}   Drift: {:.1} tracks/s wall on {cores} cores, core use {:.0} % (CPU / (wall × cores))",
+        "  {:<14} {:>8.2} {:>10}   Drift: {:.1} tracks/s wall on {cores} cores, core use {:.0} % (CPU / (wall × cores)) while other processes used {:.0} % of the machine",
         "all",
         ms(ours.cpu_secs, ours.audio_secs),
         theirs.map_or("-".to_string(), |t| format!("{:.2}", ms(t.cpu_secs, t.audio_secs))),
         ours.tracks as f64 / ours.wall_secs.max(1e-9),
         100.0 * ours.cpu_secs / (ours.wall_secs * cores as f64).max(1e-9),
+        100.0 * ours.others_share,
     );
     if let Some(t) = theirs {
         println!(
