@@ -41,7 +41,7 @@ impl Analyser {
     pub fn new(rate: u32, expected: Option<Frames>) -> Analyser {
         let rate = rate.clamp(*RATES.start(), *RATES.end());
         let block = rate as usize / 10;
-        let expected = expected.map(|f| f.0 * rate as u64 / SAMPLE_RATE as u64);
+        let expected = expected.map(|f| f.0.saturating_mul(rate as u64) / SAMPLE_RATE as u64);
         Analyser {
             rate,
             block,

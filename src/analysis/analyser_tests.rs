@@ -79,3 +79,23 @@ fn broken_samples_count_as_silence() {
     assert!((broken.loudness.0 - clean.loudness.0).abs() < 0.01);
     assert_eq!(broken.true_peak, clean.true_peak);
 }
+
+#[test]
+fn a_wrong_expected_length_only_moves_the_excerpts() {
+    let pcm = drums(Pattern::Backbeat, 100.0, 30.0, 8);
+    let right = run(
+        SAMPLE_RATE,
+        &pcm,
+        4096,
+        Some(Frames((pcm.len() / 2) as u64)),
+    );
+    for wrong in [Frames(1), Frames::from_secs(50.0), Frames(u64::MAX)] {
+        let a = run(SAMPLE_RATE, &pcm, 4096, Some(wrong));
+        // Loudness and cues never depend on it; features are there (maybe neutral).
+        assert_eq!(
+            (a.loudness, a.cue_in, a.cue_out),
+            (right.loudness, right.cue_in, right.cue_out)
+        );
+        assert!(a.features.is_some());
+    }
+}
