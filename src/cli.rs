@@ -108,6 +108,30 @@ pub enum BenchCommand {
     Listeners(ListenersBenchArgs),
     /// The drift engine: feature extraction throughput and next-track pick latency.
     Drift(DriftBenchArgs),
+    /// Scan and analysis: CPU per audio second against loudgain, throughput, peak memory.
+    Scan(ScanBenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScanBenchArgs {
+    /// Generated files of each format (3–6 minutes each).
+    #[arg(long, default_value_t = 2)]
+    pub files_per_format: usize,
+    /// Runs of each side, alternating (the median ratio is reported).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub runs: u32,
+    /// Where the generated files are kept between runs (default: a folder in the temp dir).
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    /// Length of the long file in the peak-memory library, in minutes.
+    #[arg(long, default_value_t = 120)]
+    pub long_minutes: u32,
+    /// Skip the loudgain side.
+    #[arg(long)]
+    pub no_loudgain: bool,
+    /// Skip the peak-memory measurement of `drift scan`.
+    #[arg(long)]
+    pub no_rss: bool,
 }
 
 #[derive(Args, Debug, Clone)]

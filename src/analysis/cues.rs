@@ -18,6 +18,15 @@ pub fn audible_threshold(integrated: Db) -> Db {
     Db((integrated.0 - RELATIVE_THRESHOLD_LU).max(ABSOLUTE_THRESHOLD.0))
 }
 
+/// The blocks from the first audible one to the last, if any block is audible.
+pub fn audible_blocks(blocks: &[Db], integrated: Db) -> Option<std::ops::Range<usize>> {
+    let threshold = audible_threshold(integrated);
+    let audible = |level: &Db| level.0 > threshold.0;
+    let first = blocks.iter().position(audible)?;
+    let last = blocks.iter().rposition(audible)?;
+    Some(first..last + 1)
+}
+
 /// Cue-in and cue-out from per-block loudness: the start of the first audible block and the end
 /// of the last one (clamped to `duration`). Cues fall on block edges, on the side that keeps
 /// content. With no audible block at all (silence), the whole track: `(0, duration)`.
@@ -27,18 +36,13 @@ pub fn find_cues(
     integrated: Db,
     duration: Frames,
 ) -> (Frames, Frames) {
-    let threshold = audible_threshold(integrated);
-    let audible = |level: &Db| level.0 > threshold.0;
-    match (
-        blocks.iter().position(audible),
-        blocks.iter().rposition(audible),
-    ) {
-        (Some(first), Some(last)) => {
-            let cue_in = Frames(block.0 * first as u64).min(duration);
-            let cue_out = Frames(block.0 * (last as u64 + 1)).min(duration);
+    match audible_blocks(blocks, integrated) {
+        Some(audible) => {
+            let cue_in = Frames(block.0 * audible.start as u64).min(duration);
+            let cue_out = Frames(block.0 * audible.end as u64).min(duration);
             (cue_in, cue_out)
         }
-        _ => (Frames::ZERO, duration),
+        None => (Frames::ZERO, duration),
     }
 }
 

