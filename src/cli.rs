@@ -132,6 +132,9 @@ pub struct ScanBenchArgs {
     /// Skip the peak-memory measurement of `drift scan`.
     #[arg(long)]
     pub no_rss: bool,
+    /// Files in the first-run library (time to the first audio byte); 0 skips it.
+    #[arg(long, default_value_t = 2000)]
+    pub first_run_files: usize,
 }
 
 #[derive(Args, Debug, Clone)]

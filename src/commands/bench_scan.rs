@@ -1,7 +1,9 @@
 //! `drift bench scan`: what analysing a library costs, side by side with Debian's `loudgain`
 //! on the same generated files (CPU per audio second, per format and in all), Drift's
 //! throughput and core use on all cores, and the peak memory of `drift scan` on a library
-//! holding a two-hour file. Figures, not tests.
+//! holding a two-hour file, and the first audio byte of a first run on 2,000 files. Figures,
+//! not tests.
+use super::bench_first_audio::first_audio_byte;
 use super::bench_scan_files::{generate_library, rss_library, BenchFile, FORMATS};
 use super::bench_servers::machine_ticks;
 use super::CommandError;
@@ -76,17 +78,11 @@ pub fn run(a: ScanBenchArgs) -> Result<(), CommandError> {
             secs
         );
     }
-    if let Some(figure) = first_audio_byte_on_first_scan(&work) {
+    if a.first_run_files > 0 {
+        let figure = first_audio_byte(&work, a.first_run_files).map_err(usage)?;
         println!("{figure}");
     }
     Ok(())
-}
-
-/// Hook for the "first audio byte on a 2,000-file first scan" figure (issue 9, goal ≤ 10 s on
-/// 2 cores): start `drift serve` on a fresh data dir over a large generated library and time
-/// the first byte of `/stream/default`. `None` until it is written.
-fn first_audio_byte_on_first_scan(_work: &Path) -> Option<String> {
-    None
 }
 
 /// Decodes, hashes (blake3, as the scanner identifies content) and analyses every file on all

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One kind of file in the benchmark library: how ffmpeg makes it from the generated WAV.
-/// Add a row for a new format once the decoder reads it, e.g. Opus: `Format { name: "Opus
-/// 160k", ext: "opus", ffmpeg: &["-c:a", "libopus", "-b:a", "160k"] }`.
 pub struct Format {
     pub name: &'static str,
     ext: &'static str,
@@ -50,6 +48,11 @@ pub const FORMATS: &[Format] = &[
         name: "Ogg Vorbis q6",
         ext: "ogg",
         ffmpeg: &["-c:a", "libvorbis", "-q:a", "6"],
+    },
+    Format {
+        name: "Opus 160k",
+        ext: "opus",
+        ffmpeg: &["-c:a", "libopus", "-b:a", "160k"],
     },
     Format {
         name: "WAV 16/44.1",
@@ -120,7 +123,7 @@ fn file_name(n: u32, format: &Format) -> String {
     format!("{n:03}-{slug}.{}", format.ext)
 }
 
-fn ffmpeg_music(wav: &Path, seed: u32, secs: u32) -> Result<(), String> {
+pub fn ffmpeg_music(wav: &Path, seed: u32, secs: u32) -> Result<(), String> {
     let source = format!(
         "aevalsrc=exprs='{}':s=44100:d={secs}",
         music_expression(seed)
@@ -128,7 +131,7 @@ fn ffmpeg_music(wav: &Path, seed: u32, secs: u32) -> Result<(), String> {
     ffmpeg(&[&["-f", "lavfi", "-i", &source, "-c:a", "pcm_s16le"]], wav)
 }
 
-fn ffmpeg(args: &[&[&str]], out: &Path) -> Result<(), String> {
+pub fn ffmpeg(args: &[&[&str]], out: &Path) -> Result<(), String> {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-v", "error", "-y"])
         .args(args.iter().flat_map(|a| a.iter()))

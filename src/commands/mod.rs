@@ -1,5 +1,6 @@
 //! The thin shell behind each CLI command: resolve paths, open the store, call the core.
 mod bench;
+mod bench_first_audio;
 mod bench_listeners;
 mod bench_load;
 mod bench_scan;
