@@ -39,6 +39,39 @@ export class View {
     this.doc.body.dataset.state = state;
   }
 
+  /** While the page has no station, the station's own buttons have nothing to act on. */
+  setWaiting(waiting) {
+    for (const id of ['skip', 'save', 'share', 'refresh']) this.$(id).disabled = waiting;
+    this.doc.body.classList.toggle('waiting', waiting);
+  }
+
+  /**
+   * The first-run panel: `p` = { headline, fraction (null: not known yet), detail, hint } from
+   * library-status.js, or null to hide it.
+   */
+  preparing(p) {
+    const box = this.$('library');
+    box.hidden = !p;
+    if (!p) return;
+    this.$('library-text').textContent = p.headline;
+    this.$('library-detail').textContent = p.detail;
+    this.$('library-detail').hidden = !p.detail;
+    this.$('library-hint').textContent = p.hint ?? '';
+    const bar = this.$('library-bar');
+    const known = p.percent !== null && p.percent !== undefined;
+    bar.classList.toggle('indeterminate', !known);
+    this.$('library-fill').style.width = known ? `${p.percent}%` : '';
+    if (known) bar.setAttribute('aria-valuenow', String(Math.round(p.percent)));
+    else bar.removeAttribute('aria-valuenow');
+  }
+
+  /** The small line while the library grows under music that plays; null hides it. */
+  libraryLine(text) {
+    const el = this.$('library-line');
+    el.hidden = !text;
+    el.textContent = text ?? '';
+  }
+
   setOwner(owner) {
     this.$('skip').disabled = !owner;
     this.$('role').textContent = owner ? 'Your station' : 'Listening along';
