@@ -83,6 +83,7 @@ async function init() {
 
 /** Shows why the page cannot play yet: the library's progress, or what went wrong. */
 function showWaiting() {
+  view.waitingTitle(ctl.fsm.intent);
   if (!waitStep) return;
   const lib = waitStep.library;
   if (waitStep.event === 'preparing' || lib) {

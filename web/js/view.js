@@ -65,6 +65,11 @@ export class View {
     else bar.removeAttribute('aria-valuenow');
   }
 
+  /** The headline before there is anything to play: a call to press Play, or its promise. */
+  waitingTitle(intent) {
+    this.$('title').textContent = intent ? 'Music starts as soon as it is ready' : 'Press play to tune in';
+  }
+
   /** The small line while the library grows under music that plays; null hides it. */
   libraryLine(text) {
     const el = this.$('library-line');
