@@ -95,7 +95,7 @@ function showWaiting() {
   } else {
     view.preparing(null);
   }
-  view.error(waitStep.event === 'preparing' ? null : waitStep.message);
+  view.error(waitStep.event === 'preparing' ? null : waitStep.message, 'Try now');
 }
 
 /** While the library keeps growing under music that plays: a small line, gone when done. */
@@ -237,7 +237,7 @@ async function share() {
 
 ctl.addEventListener('state', (e) => {
   const { state, intent } = e.detail;
-  view.state(state, label(state, ctl.bufferedAhead, intent), ctl.active || intent);
+  view.state(state, label(state, ctl.bufferedAhead, intent, typeof ctl.trouble?.status === 'number'), ctl.active || intent);
   if (WAITING.includes(state)) showWaiting();
   else if (state === 'error') view.error(playbackTrouble(e.detail.reason));
   else view.error(null);

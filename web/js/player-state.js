@@ -109,9 +109,9 @@ export class StateMachine {
 
 /**
  * Words the page shows for a state (what a listener understands). Never "Ready" unless
- * something can play.
+ * something can play, and never "cannot reach" when the server `answered` (with an error).
  */
-export function label(state, bufferedAhead = 0, intent = false) {
+export function label(state, bufferedAhead = 0, intent = false, answered = false) {
   switch (state) {
     case 'loading': return 'Connecting…';
     case 'preparing': return intent ? 'Preparing — plays when ready' : 'Preparing';
@@ -127,7 +127,7 @@ export function label(state, bufferedAhead = 0, intent = false) {
         ? `Reconnecting — playing from buffer (${Math.floor(bufferedAhead)} s left)`
         : 'Reconnecting…';
     case 'stopped': return 'Stopped';
-    case 'error': return 'Cannot reach the server';
+    case 'error': return answered ? 'Unavailable — retrying' : 'Cannot reach the server';
     default: return state;
   }
 }

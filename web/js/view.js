@@ -141,9 +141,11 @@ export class View {
     this.$('status').title = `${n} listener${n === 1 ? '' : 's'} on this station`;
   }
 
-  error(text) {
+  /** The error box; `action` names its button (Retry, or Try now while the page waits). */
+  error(text, action = 'Retry') {
     this.$('error').hidden = !text;
     if (text) this.$('error-text').textContent = text;
+    this.$('retry').textContent = action;
   }
 
   toast(text) {

@@ -160,4 +160,6 @@ test('the pill never says Ready while nothing can play', () => {
   assert.equal(label('loading'), 'Connecting…');
   assert.doesNotMatch(label('unavailable'), /reach/i, 'a server that answers is reachable');
   assert.equal(label('idle'), 'Ready');
+  assert.equal(label('error'), 'Cannot reach the server');
+  assert.doesNotMatch(label('error', 0, false, true), /reach/i, 'the server answered: it is reachable');
 });
