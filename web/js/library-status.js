@@ -7,7 +7,9 @@
 // etaSeconds } — known = audio files found, analysed = analysed and playable, failed = cannot
 // play, pending = still to analyse, tracks = distinct playable tracks, phase = "starting" |
 // "walking" | "analysing" | "idle", rate = files analysed a second (0 = unknown), etaSeconds =
-// null when unknown. Any field may be missing (an older server, a partial answer).
+// null when unknown, error = why the last scan stopped early (a folder missing), if it did.
+// Any field may be missing (an older server, a partial answer). "N of M analysed" counts the
+// files that cannot play as analysed too (as the server's own message does), so it reaches M.
 
 const number = new Intl.NumberFormat('en');
 const count = (n) => number.format(Math.max(0, Math.round(n)));
@@ -43,7 +45,8 @@ export function normalise(lib = {}) {
   const tracks = finite(lib.tracks) ?? analysed;
   const phase = typeof lib.phase === 'string' ? lib.phase : (lib.scanning ? 'analysing' : 'idle');
   const scanning = typeof lib.scanning === 'boolean' ? lib.scanning : phase !== 'idle';
-  return { known, analysed, failed, pending, tracks, scanning, phase, rate: finite(lib.rate) ?? 0, etaSeconds: finite(lib.etaSeconds) };
+  const error = typeof lib.error === 'string' && lib.error ? lib.error : null;
+  return { known, analysed, failed, pending, tracks, scanning, phase, rate: finite(lib.rate) ?? 0, etaSeconds: finite(lib.etaSeconds), error };
 }
 
 /**
@@ -62,7 +65,7 @@ export function preparing(status) {
   let done = false;
   if (!lib.scanning && known === 0) {
     headline = 'No music found in your library yet';
-    details.push('Drift looks again when files are added.');
+    details.push(lib.error ?? 'Drift looks again when files are added.');
     done = true;
   } else if (!lib.scanning && lib.tracks === 0 && lib.pending === 0) {
     headline = `None of the ${count(known)} files in your library can be played`;
@@ -72,7 +75,7 @@ export function preparing(status) {
   } else if (phase === 'walking') {
     headline = `Preparing your library — ${count(known)} file${known === 1 ? '' : 's'} found so far`;
   } else {
-    headline = `Preparing your library — ${count(analysed)} of ${count(known)} analysed`;
+    headline = `Preparing your library — ${count(analysed + failed)} of ${count(known)} analysed`;
     fraction = known > 0 ? Math.min(1, Math.max(0, (analysed + failed) / known)) : null;
     const rate = speed(lib.rate);
     const left = timeLeft(lib.etaSeconds);
@@ -80,6 +83,7 @@ export function preparing(status) {
     if (left) details.push(left);
   }
   if (failed > 0) details.push(`${count(failed)} cannot be played`);
+  if (lib.error && !details.includes(lib.error)) details.push(lib.error);
   return { headline, fraction, detail: details.join(' · '), done };
 }
 
@@ -91,7 +95,7 @@ export function growing(status) {
   const lib = normalise(status);
   if (!lib.scanning || lib.pending === 0) return null;
   if (lib.phase === 'starting' || lib.phase === 'walking') return `Library: looking for music (${count(lib.known)} files found)`;
-  return `Library: ${count(lib.analysed)} of ${count(lib.known)} analysed`;
+  return `Library: ${count(lib.analysed + lib.failed)} of ${count(lib.known)} analysed`;
 }
 
 /** The bar's width as a CSS percentage, with a sliver shown as soon as work has started. */

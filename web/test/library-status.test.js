@@ -17,9 +17,9 @@ test('while analysing: "Preparing your library — N of M analysed", a bar, spee
   assert.equal(p.done, false);
 });
 
-test('the bar counts files that cannot play as done, and the detail says how many', () => {
+test('files that cannot play count as analysed (as the server says it), and the detail says how many', () => {
   const p = preparing(status({ analysed: 100, failed: 20, pending: 1880 }));
-  assert.equal(p.headline, 'Preparing your library — 100 of 2,000 analysed');
+  assert.equal(p.headline, 'Preparing your library — 120 of 2,000 analysed');
   assert.equal(p.fraction, 120 / 2000);
   assert.match(p.detail, /20 cannot be played$/);
 });
@@ -49,6 +49,9 @@ test('a scan that ended with nothing playable says so instead of promising music
   assert.equal(broken.headline, 'None of the 3 files in your library can be played');
   assert.equal(broken.done, true);
   assert.equal(broken.detail, '3 cannot be played');
+  const missing = preparing({ known: 0, scanning: false, phase: 'idle', error: 'library folder /music is missing' });
+  assert.equal(missing.detail, 'library folder /music is missing', 'why the scan stopped, as the server says it');
+  assert.match(preparing(status({ error: 'folder gone' })).detail, /· folder gone$/);
 });
 
 test('time left reads like a person would say it', () => {
@@ -76,6 +79,7 @@ test('speed: files a second, or one file every N seconds when slow', () => {
 
 test('the growing line: shown while analysis is pending, gone when done', () => {
   assert.equal(growing(status({ analysed: 340 })), 'Library: 340 of 2,000 analysed');
+  assert.equal(growing(status({ analysed: 330, failed: 10 })), 'Library: 340 of 2,000 analysed');
   assert.equal(growing(status({ scanning: false, phase: 'idle', pending: 0 })), null);
   assert.equal(growing(status({ pending: 0 })), null, 'nothing left to analyse');
   assert.equal(growing(status({ phase: 'walking', known: 500, pending: 500 })), 'Library: looking for music (500 files found)');
@@ -91,7 +95,7 @@ test('percent: a sliver as soon as work has started, never over 100, null when u
 
 test('partial or odd status objects still read sensibly', () => {
   assert.deepEqual(normalise({}), {
-    known: 0, analysed: 0, failed: 0, pending: 0, tracks: 0, scanning: false, phase: 'idle', rate: 0, etaSeconds: null,
+    known: 0, analysed: 0, failed: 0, pending: 0, tracks: 0, scanning: false, phase: 'idle', rate: 0, etaSeconds: null, error: null,
   });
   const n = normalise({ known: 10, analysed: 4, failed: 1, scanning: true });
   assert.equal(n.pending, 5, 'pending derived from the counts');
