@@ -8,11 +8,13 @@
 
 pub mod analysis;
 pub mod audio;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod http;
 pub mod library;
+pub mod model;
 pub mod station;
 pub mod store;
 pub mod units;

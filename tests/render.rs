@@ -2,9 +2,9 @@
 //! with the real binary, and check the result with ffmpeg (a decoder no one here wrote) and
 //! with EBU R128 measurements; then the checkpoint promise on real music.
 mod common;
+use drift::catalog::Catalog;
 use drift::config::MixConfig;
 use drift::library::scan::{scan, ScanOptions};
-use drift::library::Catalog;
 use drift::station::engine::{Engine, EngineEvent};
 use drift::station::scheduler::Scheduler;
 use drift::store::Store;
@@ -201,7 +201,7 @@ fn checkpoints_on_real_music_resume_the_same_audio() {
     let dir = tempfile::tempdir().unwrap();
     let lib = common::library(dir.path(), 6);
     let mut store = Store::open(&dir.path().join("data")).unwrap();
-    scan(&[lib], &mut store, &ScanOptions { progress: false }).unwrap();
+    scan(&[lib], &mut store, &ScanOptions::default()).unwrap();
     let catalog = Arc::new(Catalog::new(store.tracks().unwrap()));
     let cfg = MixConfig {
         lame_quality: 7,

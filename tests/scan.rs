@@ -1,7 +1,7 @@
 //! Integration tests of the library scan against a generated library: incremental rescans,
 //! renames, deletions, broken files and real-world formats made with ffmpeg.
 use drift::library::scan::{scan, ScanError, ScanOptions, ScanReport};
-use drift::library::{Track, TrackId};
+use drift::model::{Track, TrackId};
 use drift::store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,7 +40,15 @@ fn library() -> (tempfile::TempDir, PathBuf, Store) {
 }
 
 fn run(lib: &Path, store: &mut Store) -> ScanReport {
-    let report = scan(&[lib.to_path_buf()], store, &ScanOptions { progress: true }).unwrap();
+    let report = scan(
+        &[lib.to_path_buf()],
+        store,
+        &ScanOptions {
+            progress: true,
+            threads: 0,
+        },
+    )
+    .unwrap();
     assert_eq!(
         report.seen,
         report.unchanged + report.analysed + report.reused + report.failed,

@@ -1,9 +1,9 @@
 //! Audio features of a whole track from a few representative excerpts: picks up to three
 //! windows in the audible part, downmixes and halves their rate, and runs the spectral, onset,
 //! tempo and key extractors over them.
-use super::features::{Features, Mode};
 use super::stft::Stft;
 use super::{key, onset, spectral, tempo};
+use crate::model::{Features, Mode};
 use crate::units::{CHANNELS, SAMPLE_RATE};
 use std::ops::Range;
 

@@ -119,7 +119,7 @@ fn broken_samples_count_as_silence() {
     pcm[middle + 4000] = f32::NEG_INFINITY;
     let f = extract(&pcm);
     let json = serde_json::to_string(&f).unwrap();
-    let back: crate::analysis::features::Features = serde_json::from_str(&json).unwrap();
+    let back: crate::model::Features = serde_json::from_str(&json).unwrap();
     assert_eq!(back, f, "{json}");
     assert_near(
         "centroid",

@@ -1,7 +1,7 @@
 //! Key and mode: a pitch-class profile (chroma) from the spectral peaks of long frames,
 //! correlated with the Krumhansl–Kessler major and minor key profiles in all twelve keys.
-use super::features::Mode;
 use super::stft::Stft;
+use crate::model::Mode;
 
 /// Samples per frame at the analysis rate (22.05 kHz): 371 ms, 2.7 Hz bins, so that low
 /// notes a semitone apart are separate peaks.

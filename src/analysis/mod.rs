@@ -4,7 +4,6 @@
 pub mod bench;
 pub mod cues;
 mod extract;
-pub mod features;
 mod key;
 pub mod loudness;
 mod onset;
@@ -19,7 +18,7 @@ pub use extract::extract;
 /// analyses older tracks again.
 pub const FEATURES_VERSION: i64 = 2;
 
-use crate::library::Analysis;
+use crate::model::Analysis;
 use crate::units::{Frames, CHANNELS};
 
 /// Everything Drift needs to know about a track's audio to play it well.

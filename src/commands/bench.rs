@@ -3,9 +3,9 @@
 //! crossfades, limiter and LAME settings) in the same run; `drift bench drift`: feature
 //! extraction and pick latency. `drift bench listeners` is elsewhere.
 use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
+use crate::catalog::Catalog;
 use crate::cli::{BenchArgs, BenchCommand, RenderBenchArgs};
 use crate::config::MixConfig;
-use crate::library::Catalog;
 use crate::station::clock::ManualClock;
 use crate::station::engine::{Engine, EngineEvent, OUTPUT_LATENCY};
 use crate::station::render::render;

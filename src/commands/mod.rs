@@ -6,11 +6,11 @@ mod bench_servers;
 mod render;
 mod serve;
 
+use crate::catalog::Catalog;
 use crate::cli::{Cli, Command, LibraryArgs, MixArgs};
 use crate::config::MixConfig;
 use crate::library::demo::{write_demo_library, DemoOptions};
 use crate::library::scan::{scan, ScanOptions, ScanReport};
-use crate::library::Catalog;
 use crate::store::Store;
 use crate::units::{Db, Frames};
 use std::io::IsTerminal;
@@ -134,6 +134,7 @@ pub fn scan_libraries(
 ) -> Result<ScanReport, CommandError> {
     let opts = ScanOptions {
         progress: std::io::stderr().is_terminal(),
+        threads: 0,
     };
     Ok(scan(libraries, store, &opts)?)
 }

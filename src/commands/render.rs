@@ -1,7 +1,7 @@
 //! `drift render`: scan, then mix N seconds offline into an MP3 file and print the track list.
 use super::{catalog, mix_config, open_library, scan_libraries, CommandError};
+use crate::catalog::Catalog;
 use crate::cli::RenderArgs;
-use crate::library::Catalog;
 use crate::station::clock::ManualClock;
 use crate::station::engine::{Engine, EngineEvent};
 use crate::station::render::render;

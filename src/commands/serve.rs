@@ -2,10 +2,10 @@
 //! background (publishing tracks as they are ready), and shut down cleanly on SIGINT/SIGTERM,
 //! telling clients to reconnect and saving every session.
 use super::{data_dir, ensure_demo_library, mix_config, scan_libraries, CommandError};
+use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::ServeArgs;
 use crate::http::conn::DeadlineListener;
 use crate::http::{router, AppState, Metrics};
-use crate::library::Catalog;
 use crate::station::clock::{Clock, ScaledClock};
 use crate::station::events::StationEvent;
 use crate::station::registry::{random_id, Registry};
@@ -15,7 +15,7 @@ use crate::units::Frames;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub fn run(a: ServeArgs) -> Result<(), CommandError> {
@@ -36,7 +36,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     }
     let dir = data_dir(&a.library.data_dir);
     let store = Store::open(&dir)?;
-    let catalog = Arc::new(RwLock::new(Arc::new(Catalog::new(store.tracks()?))));
+    let catalog = Arc::new(LiveCatalog::new(Catalog::new(store.tracks()?)));
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(a.time_scale));
     let params = SessionParams {
         lead: Frames::from_secs(a.lead),
@@ -130,7 +130,7 @@ fn background_scan(app: &AppState, dir: &std::path::Path, libraries: Vec<PathBuf
         let report = scan_libraries(&libraries, &mut store)?;
         tracing::info!("{}", super::report_line(&report));
         let tracks = store.tracks()?;
-        *app.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Catalog::new(tracks));
+        app.catalog.publish(Catalog::new(tracks));
         Ok(())
     })();
     if let Err(e) = result {

@@ -10,14 +10,14 @@ pub mod steering;
 pub mod stream;
 pub mod tracks;
 
-use crate::library::Catalog;
+use crate::catalog::{Catalog, LiveCatalog};
 use crate::station::clock::Clock;
 use crate::station::registry::Registry;
 use axum::http::{header, HeaderName, Method};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use tower_http::cors::{Any, CorsLayer};
 
 /// Counters for `/metrics`.
@@ -34,7 +34,7 @@ pub struct AppState {
     /// Changes every time the server process starts; clients soft-restart when it does.
     pub instance_id: String,
     pub registry: Registry,
-    pub catalog: Arc<RwLock<Arc<Catalog>>>,
+    pub catalog: Arc<LiveCatalog>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub bitrate: u16,
@@ -46,10 +46,7 @@ pub type App = Arc<AppState>;
 
 impl AppState {
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.catalog.current()
     }
 }
 

@@ -4,12 +4,13 @@
 use super::api::{owned, session};
 use super::error::ApiError;
 use super::App;
-use crate::library::{Catalog, TrackId};
+use crate::catalog::Catalog;
+use crate::model::TrackId;
 use crate::station::directions::{candidates, Direction};
 use crate::station::events::TrackInfo;
 use crate::station::registry::Handle;
 use crate::station::session::Choice;
-use crate::station::space::space_of;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -67,14 +68,14 @@ pub async fn directions(
     let list = tokio::task::spawn_blocking({
         let catalog = catalog.clone();
         move || {
-            let space = space_of(&catalog);
+            let space = catalog.space();
             let Some(from) = current else {
                 return Vec::new();
             };
             Direction::ALL
                 .into_iter()
                 .filter_map(|d| {
-                    let found = candidates(&space, from, d, &heard, PREVIEWS);
+                    let found = candidates(space, from, d, &heard, PREVIEWS);
                     (!found.is_empty()).then(|| {
                         json!({
                             "name": d.name(),
@@ -142,8 +143,8 @@ pub async fn steer(
         })?;
     let catalog = app.catalog();
     let (current, heard) = settled_context(&h, &catalog).await;
-    let space = space_of(&catalog);
-    let possible = current.is_some_and(|from| !candidates(&space, from, dir, &heard, 1).is_empty());
+    let space = catalog.space();
+    let possible = current.is_some_and(|from| !candidates(space, from, dir, &heard, 1).is_empty());
     if !possible {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -3,7 +3,7 @@
 //! (the cover art embedded in the file, read on demand with lofty).
 use super::error::ApiError;
 use super::App;
-use crate::library::TrackId;
+use crate::model::TrackId;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

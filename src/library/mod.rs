@@ -1,12 +1,11 @@
-//! The music library: walking folders, tags, scanning into the store, the synthetic demo
-//! library, and the catalog snapshot the engine plays from.
-pub mod catalog;
+//! The music library: walking folders, tags, scanning into the store and the synthetic demo
+//! library. What it finds is published as a `Catalog` snapshot (see `crate::catalog`).
 pub mod demo;
+pub mod measure;
+pub mod plan;
 mod progress;
 pub mod scan;
+pub mod status;
 pub mod tags;
-pub mod track;
 pub mod walk;
-
-pub use catalog::Catalog;
-pub use track::{Analysis, Tags, Track, TrackId};
+pub mod workers;

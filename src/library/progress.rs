@@ -1,6 +1,5 @@
 //! Progress of a scan phase: an indicatif bar when stderr is a terminal, `info` log lines
 //! every few files otherwise, or nothing at all.
-use super::scan::ScanOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,8 +23,8 @@ enum Show {
 }
 
 impl Progress {
-    pub fn new(label: &'static str, total: usize, opts: &ScanOptions) -> Progress {
-        let show = if !opts.progress || total == 0 {
+    pub fn new(label: &'static str, total: usize, show: bool) -> Progress {
+        let show = if !show || total == 0 {
             Show::Quiet
         } else if std::io::stderr().is_terminal() {
             let template =

@@ -2,6 +2,9 @@
 //! older extractor) are analysed again, once, without touching the others.
 use super::*;
 use crate::analysis::test_signals::{drums, Pattern};
+use crate::store::FileChange;
+use crate::units::SAMPLE_RATE;
+use std::path::Path;
 
 /// A library of two short drum loops as 16-bit WAV.
 fn library(dir: &Path) -> PathBuf {

@@ -1,6 +1,6 @@
 //! Reading a file's tags (title, artist, album) and embedded cover art with lofty, with
 //! fallbacks so that every playable file has something to show. Never fails, never panics.
-use super::Tags;
+use crate::model::Tags;
 use lofty::config::ParseOptions;
 use lofty::file::{TaggedFile, TaggedFileExt};
 use lofty::probe::Probe;

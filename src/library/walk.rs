@@ -23,6 +23,9 @@ pub struct Found {
     pub files: BTreeMap<PathBuf, FileStat>,
     /// Audio files whose path is not UTF-8, which the store cannot key; reported, not stored.
     pub unnamable: Vec<PathBuf>,
+    /// Folders (or files) that could not be read: what was under them last time is not
+    /// counted as deleted (a folder that is unmounted or unreadable for a moment comes back).
+    pub unreadable: Vec<PathBuf>,
 }
 
 /// Walks `root` (an existing folder), adding its audio files to `found`. Symbolic links are
@@ -39,8 +42,9 @@ pub fn walk(root: &Path, found: &mut Found) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                let path = e.path().unwrap_or(root).display().to_string();
-                tracing::warn!("cannot read {path}: {e}");
+                let path = e.path().unwrap_or(root);
+                tracing::warn!("cannot read {}: {e}", path.display());
+                found.unreadable.push(path.to_path_buf());
                 continue;
             }
         };
@@ -61,7 +65,10 @@ pub fn walk(root: &Path, found: &mut Found) {
                 };
                 found.files.insert(path, stat);
             }
-            Err(e) => tracing::warn!("cannot read {}: {e}", path.display()),
+            Err(e) => {
+                tracing::warn!("cannot read {}: {e}", path.display());
+                found.unreadable.push(path);
+            }
         }
     }
 }

@@ -3,14 +3,14 @@
 //! position, which is what makes the engine reproducible from a checkpoint.
 use crate::audio::crossfade::Fade;
 use crate::audio::decode::{DecodeError, PcmReader};
-use crate::library::Track;
+use crate::model::Track;
 use crate::units::{Frames, StreamPos, CHANNELS};
 use serde::{Deserialize, Serialize};
 
 /// What a checkpoint records of a deck; the gain and audio are derived again from the track.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeckPlan {
-    pub track: crate::library::TrackId,
+    pub track: crate::model::TrackId,
     /// Stream position at which the track's cue-in is heard.
     pub start: StreamPos,
     pub fade_in: Fade,

@@ -1,7 +1,7 @@
 //! Steering directions: from the current track, which ways the music can go in this library
 //! (faster, darker, …) and the tracks that lie that way — different on one axis, close on the
 //! others. A direction is offered only when it has candidates.
-use super::space::{
+use crate::catalog::space::{
     dist2, FeatureSpace, Point, BRIGHTNESS, DENSITY, LOUDNESS, MODE, NOISINESS, TEMPO,
 };
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,7 @@ impl Direction {
     /// A unit step along this direction, in the space's weighted units.
     pub fn vector(self) -> Point {
         let (axis, sign) = self.axis();
-        let mut v = [0f32; super::space::DIMS];
+        let mut v = [0f32; crate::catalog::space::DIMS];
         v[axis] = sign * STEP;
         v
     }

@@ -2,7 +2,7 @@
 //! crossfade, planning the transition after it, and re-planning after a steer.
 use super::{Engine, EngineEvent, Transition, OUTPUT_LATENCY, SKIP_CROSSFADE};
 use crate::audio::crossfade::Fade;
-use crate::library::{Track, TrackId};
+use crate::model::{Track, TrackId};
 use crate::station::deck::DeckPlan;
 use crate::units::{Frames, StreamPos};
 

@@ -1,7 +1,7 @@
 //! Engine tests on generated tone files: timeline, loudness, failure handling and checkpoints.
 use super::*;
 use crate::audio::decode::decode_all;
-use crate::library::{Analysis, Tags};
+use crate::model::{Analysis, Tags};
 use crate::units::SAMPLE_RATE;
 use std::path::Path;
 

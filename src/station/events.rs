@@ -1,7 +1,7 @@
 //! What a session tells its listeners: the one source of SSE payloads (serde, tagged by type).
 //! Every event carries the stream position it refers to, in seconds, so a client acts when its
 //! audio reaches that point rather than when the message arrives.
-use crate::library::{Track, TrackId};
+use crate::model::{Track, TrackId};
 use serde::Serialize;
 
 /// A track as listeners see it.

@@ -10,6 +10,5 @@ pub mod render;
 mod runner;
 pub mod scheduler;
 pub mod session;
-pub mod space;
 pub mod walk;
 pub mod walk_bench;

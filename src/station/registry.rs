@@ -3,11 +3,11 @@
 use super::clock::Clock;
 use super::engine::EngineError;
 use super::session::{self, Control, Persist, SessionParams, Shared, Snapshot};
-use crate::library::Catalog;
+use crate::catalog::LiveCatalog;
 use crate::store::{SessionRow, Store, StoreError};
 use base64::Engine as _;
 use std::collections::HashMap;
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +49,7 @@ impl Handle {
     pub fn steer(
         &self,
         choice: session::Choice,
-    ) -> tokio::sync::oneshot::Receiver<Option<crate::library::TrackId>> {
+    ) -> tokio::sync::oneshot::Receiver<Option<crate::model::TrackId>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let _ = self
             .control
@@ -79,7 +79,7 @@ pub fn random_id() -> String {
 
 pub struct Registry {
     sessions: Mutex<HashMap<String, Arc<Handle>>>,
-    catalog: Arc<RwLock<Arc<Catalog>>>,
+    catalog: Arc<LiveCatalog>,
     clock: Arc<dyn Clock>,
     params: SessionParams,
     store: Arc<Mutex<Store>>,
@@ -87,7 +87,7 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(
-        catalog: Arc<RwLock<Arc<Catalog>>>,
+        catalog: Arc<LiveCatalog>,
         clock: Arc<dyn Clock>,
         params: SessionParams,
         store: Arc<Mutex<Store>>,

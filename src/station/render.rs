@@ -72,8 +72,8 @@ pub fn pace(clock: &dyn Clock, audio_secs: f64, lead: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
     use crate::config::MixConfig;
-    use crate::library::Catalog;
     use crate::station::clock::ManualClock;
     use crate::station::engine::tests::tone_track;
     use crate::station::scheduler::Scheduler;

@@ -4,7 +4,7 @@ use super::broadcast::{frame_index, frame_pos};
 use super::engine::{Engine, EngineEvent};
 use super::events::StationEvent;
 use super::session::{Choice, Control, Shared, SPLICE_MARGIN};
-use crate::library::TrackId;
+use crate::model::TrackId;
 use crate::units::StreamPos;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;

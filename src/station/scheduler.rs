@@ -3,7 +3,8 @@
 //! it and resume the same sequence.
 use super::directions::Direction;
 use super::walk::WalkState;
-use crate::library::{Catalog, TrackId};
+use crate::catalog::Catalog;
+use crate::model::TrackId;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -146,7 +147,7 @@ fn permutation(seed: u64, round: u64, n: usize, swap_first: bool) -> Vec<usize> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::library::{Analysis, Tags, Track};
+    use crate::model::{Analysis, Tags, Track};
     use crate::units::{Db, Frames};
 
     pub(crate) fn catalog(n: usize) -> Catalog {

@@ -4,13 +4,14 @@ use super::broadcast::{frame_index, Ring};
 use super::clock::Clock;
 use super::engine::{Checkpoint, Engine};
 use super::events::{NowPlaying, StationEvent, TrackInfo};
+use crate::catalog::{Catalog, LiveCatalog};
 use crate::config::MixConfig;
-use crate::library::{Catalog, TrackId};
+use crate::model::TrackId;
 use crate::units::{Frames, StreamPos};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
@@ -152,7 +153,7 @@ pub struct Shared {
     /// (ring head, generation): listeners wait for either to change.
     pub head: watch::Sender<(u64, u64)>,
     pub events: broadcast::Sender<(u64, StationEvent)>,
-    pub catalog: Arc<RwLock<Arc<Catalog>>>,
+    pub catalog: Arc<LiveCatalog>,
     pub clock: Arc<dyn Clock>,
     pub params: SessionParams,
 }
@@ -163,10 +164,7 @@ impl Shared {
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.catalog.current()
     }
 
     pub fn info(&self, id: &TrackId, start: Option<StreamPos>) -> Option<TrackInfo> {
@@ -243,12 +241,12 @@ impl Shared {
 pub fn prepare(
     fingerprint: String,
     params: SessionParams,
-    catalog: Arc<RwLock<Arc<Catalog>>>,
+    catalog: Arc<LiveCatalog>,
     clock: Arc<dyn Clock>,
     restore: Option<Snapshot>,
     seed: u64,
 ) -> Result<(Arc<Shared>, Engine), super::engine::EngineError> {
-    let cat = catalog.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let cat = catalog.current();
     let keep = params.history + params.lead + Frames::from_secs(5.0);
     let (engine, ring, anchor, timeline) = match restore {
         Some(s) => {

@@ -3,8 +3,9 @@
 //! the walk keeps drifting the way it was going until the listener steers it elsewhere.
 //! Its whole state is plain data, so a checkpoint carries it and a rebuilt engine continues.
 use super::directions::{candidates, Direction};
-use super::space::{space_of, FeatureSpace, Point, DIMS};
-use crate::library::{Catalog, TrackId};
+use crate::catalog::space::{FeatureSpace, Point, DIMS};
+use crate::catalog::Catalog;
+use crate::model::TrackId;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -67,10 +68,10 @@ impl WalkState {
             return None;
         }
         let current = last.and_then(|id| catalog.index_of(id));
-        let space = space_of(catalog);
+        let space = catalog.space();
         let pick = match self.queued.take().and_then(|id| catalog.index_of(&id)) {
             Some(i) => i,
-            None => self.choose(catalog, &space, current),
+            None => self.choose(catalog, space, current),
         };
         if let (Some(from), Some(to)) = (current.and_then(|c| space.point(c)), space.point(pick)) {
             let step: Point = std::array::from_fn(|d| to[d] - from[d]);

@@ -1,10 +1,11 @@
 //! Figures for the drift walk (a benchmark, not a test): building the feature space and picking
 //! the next track on a synthetic library of any size, e.g. 200,000 tracks.
 use super::directions::{candidates, Direction};
-use super::space::{space_of, FeatureSpace};
 use super::walk::WalkState;
-use crate::analysis::features::{Features, Mode};
-use crate::library::{Analysis, Catalog, Tags, Track, TrackId};
+use crate::catalog::space::FeatureSpace;
+use crate::catalog::Catalog;
+use crate::model::{Analysis, Tags, Track, TrackId};
+use crate::model::{Features, Mode};
 use crate::units::{Db, Frames};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,7 +83,7 @@ pub struct WalkFigures {
 pub fn measure(tracks: usize, picks: usize) -> WalkFigures {
     let catalog = synthetic_catalog(tracks, 1);
     let started = Instant::now();
-    let space: std::sync::Arc<FeatureSpace> = space_of(&catalog);
+    let space: &FeatureSpace = catalog.space();
     let build = started.elapsed();
     let mut walk = WalkState::new(7);
     let mut last = catalog.tracks()[0].id.clone();
@@ -105,7 +106,7 @@ pub fn measure(tracks: usize, picks: usize) -> WalkFigures {
         let from = (k * 3989) % tracks;
         let t = Instant::now();
         for d in Direction::ALL {
-            std::hint::black_box(candidates(&space, from, d, &none, 3));
+            std::hint::black_box(candidates(space, from, d, &none, 3));
         }
         listing.push(t.elapsed());
     }

@@ -1,8 +1,8 @@
 //! Tests of the drift walk and of steering directions, on generated feature tables.
 use super::*;
+use crate::catalog::space::tests::{featured, library};
+use crate::catalog::space::FeatureSpace;
 use crate::station::directions::candidates;
-use crate::station::space::tests::{featured, library};
-use crate::station::space::FeatureSpace;
 use rand_chacha::ChaCha8Rng;
 
 fn bpm(cat: &Catalog, id: &TrackId) -> f64 {
@@ -75,7 +75,7 @@ fn steps_are_to_near_neighbours_not_random_jumps() {
     let picks = walk(&cat, &mut WalkState::new(1), 200);
     let step = |a: &TrackId, b: &TrackId| {
         let p = |id| *space.point(cat.index_of(id).unwrap()).unwrap();
-        crate::station::space::dist2(&p(a), &p(b)).sqrt()
+        crate::catalog::space::dist2(&p(a), &p(b)).sqrt()
     };
     let walked: f32 = picks.windows(2).map(|w| step(&w[0], &w[1])).sum::<f32>() / 199.0;
     let ids: Vec<&TrackId> = cat.tracks().iter().map(|t| &t.id).collect();
@@ -97,7 +97,7 @@ fn steering_goes_that_way_and_the_walk_keeps_the_heading() {
         .tracks()
         .iter()
         .min_by(|a, b| {
-            let f = |t: &crate::library::Track| {
+            let f = |t: &crate::model::Track| {
                 let x = t.analysis.features.as_ref().unwrap();
                 (x.bpm - 100.0).abs() + (x.centroid_hz - 2500.0).abs() / 100.0
             };
@@ -148,7 +148,11 @@ fn a_queued_track_comes_next() {
 
 #[test]
 fn without_features_the_walk_still_plays_everything_without_repeats() {
-    let mut cat_tracks: Vec<_> = library(12, 8).tracks().to_vec();
+    let mut cat_tracks: Vec<_> = library(12, 8)
+        .tracks()
+        .iter()
+        .map(|t| (**t).clone())
+        .collect();
     for t in &mut cat_tracks {
         t.analysis.features = None;
     }

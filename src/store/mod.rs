@@ -1,9 +1,11 @@
 //! The SQLite store: opens `DATA_DIR/drift.sqlite`, sets the connection's pragmas and brings the
-//! schema up to date. All of Drift's SQL lives under this module (`tracks.rs`: the library;
-//! `sessions.rs`: listening sessions).
+//! schema up to date. All of Drift's SQL lives under this module (`tracks.rs` and `files.rs`:
+//! the library; `sessions.rs`: listening sessions).
+pub mod files;
 pub mod sessions;
 pub mod tracks;
 
+pub use files::FileCounts;
 pub use sessions::SessionRow;
 pub use tracks::{FileChange, FileRecord, FileStat};
 
@@ -48,6 +50,8 @@ const MIGRATIONS: &[&str] = &[
     sessions::MIGRATION,
     // 3: each track's audio features and the extractor version that computed them.
     tracks::FEATURES_MIGRATION,
+    // 4: a file may be pending (known, not analysed yet): neither a track nor an error.
+    files::PENDING_MIGRATION,
 ];
 
 /// Why the store failed. Every variant means "stop": the database is unusable or the query is

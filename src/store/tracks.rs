@@ -1,9 +1,9 @@
 //! All SQL about the library: `tracks` (one row per distinct content, with tags and analysis)
-//! and `files` (one row per audio file seen, pointing at its track or saying why it failed).
+//! and how scan results are written to them (`files.rs` reads the `files` table).
 use super::{Store, StoreError};
-use crate::analysis::features::Features;
 use crate::analysis::FEATURES_VERSION;
-use crate::library::{Analysis, Tags, Track, TrackId};
+use crate::model::Features;
+use crate::model::{Analysis, Tags, Track, TrackId};
 use crate::units::{Db, Frames};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::HashSet;
@@ -48,6 +48,9 @@ pub enum FileChange {
     },
     /// The file cannot be played; `reason` is shown to the user.
     Failed { file: FileStat, reason: String },
+    /// A file found on disk and not analysed yet (new, changed, or left over from a scan that
+    /// stopped): it counts as known, and the next scan analyses it.
+    Pending { file: FileStat },
     /// The file is gone from disk. Its track's analysis is kept (it is returned again as soon
     /// as a file with that content reappears) but the track is no longer playable.
     Removed { path: PathBuf },
@@ -64,27 +67,6 @@ const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames
      t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features";
 
 impl Store {
-    /// Every file row, in path order (the scanner loads them all once per scan).
-    pub fn files(&self) -> Result<Vec<FileRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, size, mtime_ns, track_id, error FROM files ORDER BY path")?;
-        let rows = stmt.query_map([], file_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The row for one path, if that path was seen before.
-    pub fn file(&self, path: &Path) -> Result<Option<FileRecord>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT path, size, mtime_ns, track_id, error FROM files WHERE path = ?1",
-                [path_text(path)?],
-                file_from_row,
-            )
-            .optional()?)
-    }
-
     /// Ids of every track analysed completely by this Drift (features of the current
     /// [`FEATURES_VERSION`]), playable or not: content with one of these ids needs no analysis.
     pub fn analysed_ids(&self) -> Result<HashSet<TrackId>, StoreError> {
@@ -165,6 +147,7 @@ impl Store {
                     (file, Some(id), None)
                 }
                 FileChange::Failed { file, reason } => (file, None, Some(reason.as_str())),
+                FileChange::Pending { file } => (file, None, None),
                 FileChange::Removed { path } => {
                     tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
                         .execute([path_text(path)?])?;
@@ -190,6 +173,17 @@ impl Store {
         Ok(())
     }
 
+    /// The playable tracks among `ids` (those with a file left), ordered by id: what a batch
+    /// of scan results changed, for updating the catalog without reading all of it.
+    pub fn tracks_by_ids(&self, ids: &[TrackId]) -> Result<Vec<Track>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.extend(self.track(id)?);
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
     /// Every playable track (one with at least one file on disk), ordered by id. A track with
     /// several files (copies) is given the first path in sort order.
     pub fn tracks(&self) -> Result<Vec<Track>, StoreError> {
@@ -213,21 +207,10 @@ impl Store {
             .optional()?
             .transpose()
     }
-
-    /// Files that could not be played, with the reason, in path order.
-    pub fn failures(&self) -> Result<Vec<(PathBuf, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")?;
-        let rows = stmt.query_map([], |row| {
-            Ok((PathBuf::from(row.get::<_, String>(0)?), row.get(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
 }
 
 /// Paths are stored as UTF-8 text; the scanner skips paths that are not.
-fn path_text(path: &Path) -> Result<&str, StoreError> {
+pub(super) fn path_text(path: &Path) -> Result<&str, StoreError> {
     path.to_str()
         .ok_or_else(|| StoreError::BadData(format!("path is not UTF-8: {}", path.display())))
 }
@@ -242,7 +225,7 @@ fn frames_from(value: i64, column: &str) -> Result<Frames, StoreError> {
         .map_err(|_| StoreError::BadData(format!("negative {column}: {value}")))
 }
 
-fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
+pub(super) fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
     let size: i64 = row.get(1)?;
     Ok(FileRecord {
         stat: FileStat {

@@ -1,6 +1,6 @@
 //! Tests of the library tables: applying scan results and reading tracks, files and failures.
 use super::*;
-use crate::analysis::features::Mode;
+use crate::model::Mode;
 
 fn stat(path: &str) -> FileStat {
     FileStat {

@@ -39,7 +39,7 @@ pub struct Analysis {
     pub cue_out: Frames,
     /// What the track sounds like (tempo, brightness, key …); `None` until analysed for them.
     #[serde(default)]
-    pub features: Option<crate::analysis::features::Features>,
+    pub features: Option<crate::model::Features>,
 }
 
 impl Analysis {

@@ -1,11 +1,12 @@
 //! The library as points in a feature space: each analysed track's features, normalised across
 //! the library (z-scores, weighted by how much a difference is heard), in a k-d tree so that a
-//! pick looks at its neighbourhood instead of scanning every track. Pure; built once per catalog.
-use crate::analysis::features::{Features, Mode};
-use crate::library::{Catalog, Track};
+//! pick looks at its neighbourhood instead of scanning every track. Pure; built once per
+//! catalog snapshot (see `Catalog::space`).
+use crate::catalog::Catalog;
+use crate::model::Track;
+use crate::model::{Features, Mode};
 use kiddo::{ImmutableKdTree, SquaredEuclidean};
 use std::num::NonZero;
-use std::sync::{Arc, Mutex};
 
 pub const DIMS: usize = 12;
 pub type Point = [f32; DIMS];
@@ -55,8 +56,6 @@ fn raw(track: &Track, f: &Features) -> Point {
 }
 
 pub struct FeatureSpace {
-    /// The catalog this space was built from.
-    pub generation: u64,
     /// Weighted, normalised point of each catalog track (`None`: not analysed for features).
     points: Vec<Option<Point>>,
     /// Catalog indices of the tracks in the tree, by tree item.
@@ -127,7 +126,6 @@ impl FeatureSpace {
         FeatureSpace {
             lo,
             hi,
-            generation: catalog.generation(),
             points,
             members,
             tree,
@@ -169,21 +167,6 @@ impl FeatureSpace {
 /// Squared distance between two points.
 pub fn dist2(a: &Point, b: &Point) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum()
-}
-
-/// The space of `catalog`, built once per catalog and shared by every session.
-pub fn space_of(catalog: &Catalog) -> Arc<FeatureSpace> {
-    static CACHE: Mutex<Option<Arc<FeatureSpace>>> = Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(s) = cache
-        .as_ref()
-        .filter(|s| s.generation == catalog.generation())
-    {
-        return s.clone();
-    }
-    let built = Arc::new(FeatureSpace::build(catalog));
-    *cache = Some(built.clone());
-    built
 }
 
 #[cfg(test)]

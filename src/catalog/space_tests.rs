@@ -76,13 +76,3 @@ fn tracks_without_features_have_no_point_and_an_empty_space_answers_nothing() {
     assert!(empty.is_empty());
     assert!(empty.nearest(&[0.0; DIMS], 5).is_empty());
 }
-
-#[test]
-fn the_shared_space_is_rebuilt_only_for_a_new_catalog() {
-    let a = library(50, 5);
-    let s1 = space_of(&a);
-    let s2 = space_of(&a);
-    assert!(Arc::ptr_eq(&s1, &s2) || s1.generation == s2.generation);
-    let b = library(50, 5);
-    assert_ne!(space_of(&b).generation, s1.generation);
-}

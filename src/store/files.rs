@@ -1,0 +1,100 @@
+//! Reading the `files` table: every audio file the scanner has seen, whether it plays, failed
+//! (and why) or waits for analysis, and the counts the library's progress is made of.
+use super::tracks::{file_from_row, path_text};
+use super::{FileRecord, Store, StoreError};
+use rusqlite::OptionalExtension;
+use std::path::{Path, PathBuf};
+
+/// The library by files: how many are known, and how far their analysis is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Audio files found on disk (every row).
+    pub known: u64,
+    /// Files whose content was analysed and plays.
+    pub analysed: u64,
+    /// Files that cannot be played.
+    pub failed: u64,
+    /// Files still to analyse.
+    pub pending: u64,
+}
+
+/// Files that can no longer hold a track id and an error at once, and may hold neither (a
+/// pending file). SQLite cannot change a CHECK constraint, so the table is rebuilt.
+pub(super) const PENDING_MIGRATION: &str = "
+    CREATE TABLE files_new (
+        path     TEXT PRIMARY KEY NOT NULL,
+        size     INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        track_id TEXT NULL REFERENCES tracks(id),
+        error    TEXT NULL,
+        CHECK (track_id IS NULL OR error IS NULL)
+    );
+    INSERT INTO files_new SELECT path, size, mtime_ns, track_id, error FROM files;
+    DROP TABLE files;
+    ALTER TABLE files_new RENAME TO files;
+    CREATE INDEX files_by_track ON files(track_id);";
+
+impl Store {
+    /// Every file row, in path order (the scanner loads them all once per scan).
+    pub fn files(&self) -> Result<Vec<FileRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, track_id, error FROM files ORDER BY path")?;
+        let rows = stmt.query_map([], file_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The row for one path, if that path was seen before.
+    pub fn file(&self, path: &Path) -> Result<Option<FileRecord>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT path, size, mtime_ns, track_id, error FROM files WHERE path = ?1",
+                [path_text(path)?],
+                file_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Files that could not be played, with the reason, in path order.
+    pub fn failures(&self) -> Result<Vec<(PathBuf, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((PathBuf::from(row.get::<_, String>(0)?), row.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Files waiting for analysis, in path order.
+    pub fn pending_files(&self) -> Result<Vec<FileRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, size, mtime_ns, track_id, error FROM files
+             WHERE track_id IS NULL AND error IS NULL ORDER BY path",
+        )?;
+        let rows = stmt.query_map([], file_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many files are known, analysed, failed and pending.
+    pub fn file_counts(&self) -> Result<FileCounts, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COUNT(track_id), COUNT(error),
+                 SUM(track_id IS NULL AND error IS NULL) FROM files",
+            [],
+            |row| {
+                let n = |i| {
+                    row.get::<_, Option<i64>>(i)
+                        .map(|v| v.unwrap_or(0).max(0) as u64)
+                };
+                Ok(FileCounts {
+                    known: n(0)?,
+                    analysed: n(1)?,
+                    failed: n(2)?,
+                    pending: n(3)?,
+                })
+            },
+        )?)
+    }
+}
