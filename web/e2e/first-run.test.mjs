@@ -74,14 +74,11 @@ test('first run: opened at the first moment, Play at once: progress meanwhile, t
   // The progress, with real numbers, while nothing can play yet.
   await until(() => page.evaluate((re) => new RegExp(re).test(document.getElementById('library-text').textContent)
     && !document.getElementById('library').hidden, ANALYSED.source), 'the progress text', 30000, 50);
-  await until(() => page.evaluate(() => /[1-9][\d,]* of/.test(document.getElementById('library-text').textContent)
-    || window.drift.ctl.state !== 'preparing'), 'a file analysed', 30000, 100).catch(() => {});
-  if (await page.evaluate(() => window.drift.ctl.state === 'preparing')) {
-    await page.screenshot({ path: join(ARTIFACTS, 'chromium-first-run-preparing.png') });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(ARTIFACTS, 'chromium-first-run-phone.png') });
-    await page.setViewportSize({ width: 1280, height: 720 });
-  }
+  // The first file analysed makes the first track, so the count is most often still 0 here.
+  await page.screenshot({ path: join(ARTIFACTS, 'chromium-first-run-preparing.png') });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(ARTIFACTS, 'chromium-first-run-phone.png') });
+  await page.setViewportSize({ width: 1280, height: 720 });
   // No second click, no reload: the audio starts by itself.
   await until(() => page.evaluate(() => window.drift.ctl.active), 'the player to start by itself', 120000, 100);
   await waitPlaying(page, 30000);
@@ -89,7 +86,7 @@ test('first run: opened at the first moment, Play at once: progress meanwhile, t
   const shown = await page.evaluate(() => window.__shown);
   assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the page was never reloaded');
   const preparing = shown.filter((s) => s.library !== null);
-  console.log(`first run: URL printed after ${clicked - started} ms (incl. page load), music ${heardAfter} ms after the click; ` +
+  console.log(`first run: Play clicked ${clicked - started} ms after the server started, music ${heardAfter} ms after the click; ` +
     `${preparing.length} samples of progress, e.g. "${preparing.at(-1)?.library}" / "${preparing.at(-1)?.detail}"`);
   assert.ok(preparing.some((s) => ANALYSED.test(s.library)), 'the progress text was shown');
   assert.ok(preparing.every((s) => s.state === 'preparing' && s.pill.startsWith('Preparing')),
