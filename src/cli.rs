@@ -47,6 +47,10 @@ pub struct LibraryArgs {
     /// Where the SQLite store (and the demo library) live.
     #[arg(long, env = "DRIFT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Threads that analyse new files (0: one per core). Fewer leave the machine more room
+    /// for other work during a first scan.
+    #[arg(long, env = "DRIFT_SCAN_THREADS", default_value_t = 0)]
+    pub scan_threads: usize,
 }
 
 /// How the mix sounds.
@@ -176,6 +180,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DRIFT_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: std::net::SocketAddr,
+    /// Minutes between full rescans of the library, for folders whose changes are not
+    /// announced (network mounts); changes on local disks are picked up within seconds.
+    #[arg(long, env = "DRIFT_RESCAN_MINUTES", default_value_t = 60.0)]
+    pub rescan_minutes: f64,
     /// Seconds of audio rendered ahead of what listeners hear (how long an outage players ride out).
     #[arg(long, env = "DRIFT_LEAD", default_value_t = 15.0)]
     pub lead: f64,

@@ -60,7 +60,7 @@ fn render_bench(a: RenderBenchArgs) -> Result<(), CommandError> {
     // A fresh store, so every file is decoded and analysed.
     let mut store = Store::open(work)?;
     let cpu = ProcessTime::now();
-    let report = scan_libraries(&libraries, &mut store)?;
+    let report = scan_libraries(&libraries, &mut store, 0)?;
     let scan_cpu = cpu.elapsed().as_secs_f64();
     println!(
         "scan+analysis: {} tracks in {:.2} s wall, {:.2} s CPU: {:.1} tracks/s",

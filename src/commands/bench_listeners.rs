@@ -95,7 +95,7 @@ fn prepare(
     a: &ListenersBenchArgs,
 ) -> Result<(), CommandError> {
     let mut store = Store::open(data_dir)?;
-    scan_libraries(libraries, &mut store)?;
+    scan_libraries(libraries, &mut store, 0)?;
     let cfg = MixConfig {
         bitrate: a.bitrate,
         ..MixConfig::default()

@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         }
         Command::Scan(a) => {
             let (mut store, libraries) = open_library(&a.library)?;
-            let report = scan_libraries(&libraries, &mut store)?;
+            let report = scan_libraries(&libraries, &mut store, a.library.scan_threads)?;
             println!("{}", report_line(&report));
             for (path, reason) in store.failures()? {
                 println!("  skipped {}: {reason}", path.display());
@@ -131,10 +131,11 @@ pub fn ensure_demo_library(data_dir: &std::path::Path) -> Result<PathBuf, Comman
 pub fn scan_libraries(
     libraries: &[PathBuf],
     store: &mut Store,
+    threads: usize,
 ) -> Result<ScanReport, CommandError> {
     let opts = ScanOptions {
         progress: std::io::stderr().is_terminal(),
-        threads: 0,
+        threads,
     };
     Ok(scan(libraries, store, &opts)?)
 }

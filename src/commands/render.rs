@@ -18,7 +18,7 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     }
     let cfg = mix_config(&a.mix)?;
     let (mut store, libraries) = open_library(&a.library)?;
-    scan_libraries(&libraries, &mut store)?;
+    scan_libraries(&libraries, &mut store, a.library.scan_threads)?;
     let catalog = catalog(&store)?;
     let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::drift(a.seed))?;
 

@@ -1,11 +1,15 @@
-//! `drift serve`: open the store, start the HTTP server at once, scan the library in the
-//! background (publishing tracks as they are ready), and shut down cleanly on SIGINT/SIGTERM,
-//! telling clients to reconnect and saving every session.
-use super::{data_dir, ensure_demo_library, mix_config, scan_libraries, CommandError};
+//! `drift serve`: open the store, start the HTTP server at once, run the library service in
+//! the background (the catalog grows as tracks are analysed; changes on disk are picked up),
+//! tell the terminal how far it is, and shut down cleanly on SIGINT/SIGTERM, telling clients
+//! to reconnect and saving every session.
+use super::{data_dir, ensure_demo_library, mix_config, CommandError};
 use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::ServeArgs;
 use crate::http::conn::DeadlineListener;
 use crate::http::{router, AppState, Metrics};
+use crate::library::announce::Announcer;
+use crate::library::service::{Library, LibraryConfig};
+use crate::library::status::LibraryProgress;
 use crate::station::clock::{Clock, ScaledClock};
 use crate::station::events::StationEvent;
 use crate::station::registry::{random_id, Registry};
@@ -13,8 +17,6 @@ use crate::station::session::SessionParams;
 use crate::store::Store;
 use crate::units::Frames;
 use std::io::Write;
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +39,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     let dir = data_dir(&a.library.data_dir);
     let store = Store::open(&dir)?;
     let catalog = Arc::new(LiveCatalog::new(Catalog::new(store.tracks()?)));
+    let progress = Arc::new(LibraryProgress::default());
+    progress.set_counts(store.file_counts()?, catalog.current().len());
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(a.time_scale));
     let params = SessionParams {
         lead: Frames::from_secs(a.lead),
@@ -57,7 +61,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         clock,
         metrics: metrics.clone(),
         bitrate: mix.bitrate.kbps(),
-        scan_done: Default::default(),
+        library: progress.clone(),
     });
 
     let listener = tokio::net::TcpListener::bind(a.listen)
@@ -70,12 +74,26 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         context: "no local address".into(),
         source,
     })?;
-    println!("Drift is on the air: open http://{addr}/");
+    println!("Drift is listening: open http://{addr}/");
     let _ = std::io::stdout().flush();
 
-    let scan_app = app.clone();
-    let libraries = a.library.libraries.clone();
-    tokio::task::spawn_blocking(move || background_scan(&scan_app, &dir, libraries));
+    let config = LibraryConfig {
+        roots: a.library.libraries.clone(),
+        data_dir: dir,
+        threads: a.library.scan_threads,
+        rescan_every: Duration::from_secs_f64(
+            a.rescan_minutes.clamp(1.0, 7.0 * 24.0 * 60.0) * 60.0,
+        ),
+        watch: true,
+    };
+    // Generating the demo library takes seconds: the server answers meanwhile.
+    let library = Arc::new(Mutex::new(None::<Library>));
+    let slot = library.clone();
+    tokio::task::spawn_blocking(move || match start_library(config, catalog, progress) {
+        Ok(l) => *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(l),
+        Err(e) => tracing::error!("the library scanner did not start: {e}"),
+    });
+    tokio::spawn(announce(app.library.clone()));
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shutdown_app = app.clone();
@@ -110,33 +128,46 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     }
     drop(stop_rx);
     let registry_app = app.clone();
-    tokio::task::spawn_blocking(move || registry_app.registry.shutdown())
-        .await
-        .ok();
+    tokio::task::spawn_blocking(move || {
+        if let Some(l) = library.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            l.stop();
+        }
+        registry_app.registry.shutdown()
+    })
+    .await
+    .ok();
     tracing::info!("sessions saved; bye");
     Ok(())
 }
 
-/// Scans the libraries (the demo one if none) on its own store connection and publishes the
-/// new catalog; sessions pick it up for their next pick.
-fn background_scan(app: &AppState, dir: &std::path::Path, libraries: Vec<PathBuf>) {
-    let result = (|| -> Result<(), CommandError> {
-        let libraries = if libraries.is_empty() {
-            vec![ensure_demo_library(dir)?]
-        } else {
-            libraries
-        };
-        let mut store = Store::open(dir)?;
-        let report = scan_libraries(&libraries, &mut store)?;
-        tracing::info!("{}", super::report_line(&report));
-        let tracks = store.tracks()?;
-        app.catalog.publish(Catalog::new(tracks));
-        Ok(())
-    })();
-    if let Err(e) = result {
-        tracing::error!("library scan failed: {e}");
+/// Starts the library service on the given folders (the demo library, generated into the
+/// data dir on first use, when none).
+fn start_library(
+    mut config: LibraryConfig,
+    catalog: Arc<LiveCatalog>,
+    progress: Arc<LibraryProgress>,
+) -> Result<Library, CommandError> {
+    if config.roots.is_empty() {
+        config.roots = vec![ensure_demo_library(&config.data_dir)?];
     }
-    app.scan_done.store(true, Ordering::Relaxed);
+    Library::start(config, catalog, progress).map_err(|source| CommandError::Io {
+        context: "cannot start the library scanner".into(),
+        source,
+    })
+}
+
+/// Prints what the library is doing (see `Announcer`) until the process ends.
+async fn announce(library: Arc<LibraryProgress>) {
+    let mut announcer = Announcer::default();
+    let started = std::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        for line in announcer.lines(&library.snapshot(), started.elapsed().as_secs_f64()) {
+            println!("{line}");
+        }
+        let _ = std::io::stdout().flush();
+    }
 }
 
 async fn shutdown_signal() {

@@ -20,10 +20,10 @@ fn valid_fingerprint(fp: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn registry_error(e: RegistryError) -> ApiError {
+fn registry_error(app: &App, e: RegistryError) -> ApiError {
     match e {
         RegistryError::Engine(crate::station::engine::EngineError::EmptyLibrary) => {
-            ApiError::unavailable("the library has no playable tracks yet (still scanning?)")
+            ApiError::preparing(&app.library.snapshot())
         }
         e => ApiError::internal(e),
     }
@@ -32,14 +32,17 @@ fn registry_error(e: RegistryError) -> ApiError {
 /// The session named `fp` (`default` names the default session), or a 404.
 pub fn session(app: &App, fp: &str) -> Result<Arc<Handle>, ApiError> {
     if fp == "default" {
-        return app.registry.default_session().map_err(registry_error);
+        return app
+            .registry
+            .default_session()
+            .map_err(|e| registry_error(app, e));
     }
     if !valid_fingerprint(fp) {
         return Err(ApiError::not_found("no such session"));
     }
     app.registry
         .get(fp)
-        .map_err(registry_error)?
+        .map_err(|e| registry_error(app, e))?
         .ok_or_else(|| ApiError::not_found("no such session"))
 }
 
@@ -105,7 +108,11 @@ pub(super) fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Hand
 }
 
 pub async fn create(State(app): State<App>) -> Result<Response, ApiError> {
-    let h = app.registry.create().map_err(registry_error)?;
+    // A session made before any track can play would only fail to start: say so instead.
+    if app.catalog().is_empty() {
+        return Err(ApiError::preparing(&app.library.snapshot()));
+    }
+    let h = app.registry.create().map_err(|e| registry_error(&app, e))?;
     let mut body = describe(&app, &h);
     body["ownerToken"] = json!(h.owner);
     let cookie = format!(

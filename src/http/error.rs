@@ -10,6 +10,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// More fields for the body, beside `error` and `code` (what a client needs to act).
+    pub extra: Option<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -18,6 +20,25 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            extra: None,
+        }
+    }
+    /// Nothing can play yet: the library's first tracks are still being analysed. The body
+    /// carries the library's progress, so a page can show it instead of an error.
+    pub fn preparing(library: &crate::library::status::LibraryStatus) -> ApiError {
+        let message = if library.known == 0 && library.scans > 0 {
+            "the library has no audio files (add music to the library folder)".to_string()
+        } else if library.scans > 0 && library.pending == 0 {
+            format!(
+                "none of the library's {} files can be played (`drift scan` lists why)",
+                library.known
+            )
+        } else {
+            format!("Drift is preparing your library: {}", library.summary())
+        };
+        ApiError {
+            extra: Some(("library", serde_json::to_value(library).unwrap_or_default())),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "preparing", message)
         }
     }
     pub fn not_found(what: impl Into<String>) -> ApiError {
@@ -51,11 +72,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (
-            self.status,
-            Json(json!({"error": self.message, "code": self.code})),
-        )
-            .into_response();
+        let mut body = json!({"error": self.message, "code": self.code});
+        if let Some((key, value)) = self.extra {
+            body[key] = value;
+        }
+        let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert("retry-after", axum::http::HeaderValue::from_static("1"));

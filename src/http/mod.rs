@@ -38,8 +38,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub bitrate: u16,
-    /// Set once the first scan finished (even with no tracks), for /health.
-    pub scan_done: std::sync::atomic::AtomicBool,
+    /// How far the library scan is (for /health, /api/library and the 503 of a station that
+    /// has nothing to play yet).
+    pub library: Arc<crate::library::status::LibraryProgress>,
 }
 
 pub type App = Arc<AppState>;
@@ -82,6 +83,7 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/directions", get(steering::directions))
         .route("/api/sessions/{fp}/steer", post(steering::steer))
         .route("/api/sessions/{fp}/next", post(steering::next))
+        .route("/api/library", get(ops::library))
         .route("/api/tracks", get(tracks::search))
         .route("/api/tracks/{id}/cover", get(tracks::cover))
         .route("/listen/{file}", get(api::m3u))

@@ -13,9 +13,16 @@ pub async fn health(State(app): State<App>) -> impl IntoResponse {
         "status": "ok",
         "instanceId": app.instance_id,
         "tracks": app.catalog().len(),
-        "scanComplete": app.scan_done.load(Ordering::Relaxed),
+        "scanComplete": app.library.snapshot().scans > 0,
+        "library": app.library.snapshot(),
         "sessions": app.registry.running().len(),
     }))
+}
+
+/// `GET /api/library`: how far the library scan is (files known, analysed, failed, pending,
+/// the rate and the time left).
+pub async fn library(State(app): State<App>) -> impl IntoResponse {
+    Json(app.library.snapshot())
 }
 
 pub async fn metrics(State(app): State<App>) -> impl IntoResponse {

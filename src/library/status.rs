@@ -45,6 +45,8 @@ pub struct LibraryStatus {
     pub eta_seconds: Option<f64>,
     /// Why the last scan stopped early (a library folder missing …), if it did.
     pub error: Option<String>,
+    /// Scans finished since the server started (the first one ends the first-run phase).
+    pub scans: u64,
 }
 
 impl LibraryStatus {
@@ -139,6 +141,11 @@ impl LibraryProgress {
                 s.eta_seconds = None;
             }
         });
+    }
+
+    /// A scan went through every file (or gave up on a missing folder).
+    pub fn finished_scan(&self) {
+        self.update(|s| s.scans += 1);
     }
 
     pub fn set_error(&self, error: Option<String>) {

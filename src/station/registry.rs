@@ -107,6 +107,10 @@ impl Registry {
 
     /// A new session with a new owner token.
     pub fn create(&self) -> Result<Arc<Handle>, RegistryError> {
+        // Nothing to play yet (a first scan under way): make no session that cannot start.
+        if self.catalog.current().is_empty() {
+            return Err(EngineError::EmptyLibrary.into());
+        }
         let fp = random_id();
         let owner = random_id();
         self.store().save_session(&SessionRow {
