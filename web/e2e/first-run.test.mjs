@@ -102,7 +102,10 @@ test('first run: opened at the first moment, Play at once: progress meanwhile, t
   if (!(await health()).scanComplete) {
     await until(() => page.evaluate(() => !document.getElementById('library-line').hidden), 'the library line', 10000).catch(() => {});
     const line = await page.evaluate(() => (document.getElementById('library-line').hidden ? null : document.getElementById('library-line').textContent));
-    if (line) assert.match(line, /^Library: [\d,]+ of [\d,]+ analysed$/);
+    if (line) {
+      assert.match(line, /^Library: [\d,]+ of [\d,]+ analysed$/);
+      await page.screenshot({ path: join(ARTIFACTS, 'chromium-first-run-growing.png') });
+    }
     console.log(`first run: under the music the page says ${JSON.stringify(line)}`);
     await until(async () => (await health()).scanComplete, 'the scan to end', 180000, 500);
   }

@@ -81,6 +81,7 @@ export function preparing(status) {
     const left = timeLeft(lib.etaSeconds);
     if (rate) details.push(rate);
     if (left) details.push(left);
+    if (!rate && !left && failed === 0) details.push('Measuring each file’s loudness, tempo and key');
   }
   if (failed > 0) details.push(`${count(failed)} cannot be played`);
   if (lib.error && !details.includes(lib.error)) details.push(lib.error);

@@ -67,7 +67,7 @@ export class View {
 
   /** The headline before there is anything to play: a call to press Play, or its promise. */
   waitingTitle(intent) {
-    this.$('title').textContent = intent ? 'Music starts as soon as it is ready' : 'Press play to tune in';
+    this.$('title').textContent = intent ? 'Your music is on its way' : 'Press play to tune in';
   }
 
   /** The small line while the library grows under music that plays; null hides it. */

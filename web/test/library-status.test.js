@@ -24,10 +24,11 @@ test('files that cannot play count as analysed (as the server says it), and the 
   assert.match(p.detail, /20 cannot be played$/);
 });
 
-test('unknown rate and time left are left out, not shown as zero', () => {
+test('unknown rate and time left are left out, not shown as zero: the detail says what happens', () => {
   const p = preparing(status({ analysed: 0, rate: 0, etaSeconds: null }));
   assert.equal(p.headline, 'Preparing your library — 0 of 2,000 analysed');
-  assert.equal(p.detail, '');
+  assert.equal(p.detail, 'Measuring each file’s loudness, tempo and key');
+  assert.equal(preparing(status({ rate: 0, etaSeconds: 60 })).detail, 'about 1 min left');
   assert.equal(p.fraction, 0);
 });
 
@@ -102,7 +103,7 @@ test('partial or odd status objects still read sensibly', () => {
   assert.equal(n.phase, 'analysing');
   const p = preparing({ known: 10, analysed: 4, scanning: true, rate: 'fast', etaSeconds: 'soon' });
   assert.equal(p.headline, 'Preparing your library — 4 of 10 analysed');
-  assert.equal(p.detail, '');
+  assert.doesNotMatch(p.detail, /fast|soon|NaN|undefined/);
   assert.equal(preparing(undefined).headline, 'No music found in your library yet');
   assert.ok(preparing(status({ analysed: 3000 })).fraction <= 1);
 });
