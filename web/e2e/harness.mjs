@@ -3,7 +3,7 @@
 // same port), Debian's Chromium through playwright-core, and small polling helpers. Artifacts
 // (screenshots) go to target/e2e.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,13 +33,17 @@ export function library() {
 }
 
 /**
- * A library whose first analysis takes several seconds: `count` music-like FLAC files of
- * `minutes` each (two detuned tones, pink noise, a pulse at a tempo), made with Debian's
- * ffmpeg once and reused (delete target/e2e-firstrun-library to regenerate).
+ * A library whose first analysis takes several seconds even on a fast machine: `count`
+ * music-like files of `minutes` each (two tones a fifth apart, pink noise, a pulse at a tempo),
+ * made with Debian's ffmpeg once and reused. Analysis costs about the same per audio second
+ * whatever the codec, so long MP3s at a low bitrate give a slow first track in little disk
+ * (a 30-minute file is ~14 MB; as FLAC it would be ~150 MB).
  */
-export function slowLibrary({ count = 5, minutes = 8 } = {}) {
+export function slowLibrary({ count = 3, minutes = 30 } = {}) {
   const dir = join(ROOT, 'target', 'e2e-firstrun-library');
-  if (!existsSync(join(dir, '.done'))) {
+  const spec = `mp3 64k v1 ${count}x${minutes}min`;
+  const marker = join(dir, '.done');
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== spec) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const seconds = Math.round(minutes * 60);
@@ -53,10 +57,10 @@ export function slowLibrary({ count = 5, minutes = 8 } = {}) {
         ...src(`anoisesrc=color=pink:amplitude=0.06:seed=${i + 1}`),
         '-filter_complex', `[0][1][2]amix=inputs=3,tremolo=f=${(bpm / 60).toFixed(3)}:d=0.6,aformat=channel_layouts=stereo`,
         '-metadata', `title=Long Drift ${i + 1}`, '-metadata', 'artist=First Run', '-metadata', 'album=Slow Library',
-        '-c:a', 'flac', join(dir, `long-drift-${i + 1}.flac`),
+        '-c:a', 'libmp3lame', '-b:a', '64k', join(dir, `long-drift-${i + 1}.mp3`),
       ], { stdio: 'inherit' });
     }
-    execFileSync('touch', [join(dir, '.done')]);
+    writeFileSync(marker, spec);
   }
   return dir;
 }
