@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs when it is missing: Debian's ffmpeg (a real decoder and
-# client), Chromium and Firefox ESR (the two MSE engines), PulseAudio (a null sink for Firefox),
+# Installs what the build and the test suite need when it is missing: cmake (opusic-sys builds
+# its bundled libopus with it), Debian's ffmpeg (a real decoder and client, and the encoder of
+# every format the format tests generate), Chromium and Firefox ESR (the two MSE engines), PulseAudio (a null sink for Firefox),
 # and the npm packages of the browser tests. Safe to run again: it only installs what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+command -v cmake >/dev/null || need+=(cmake)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v ffprobe >/dev/null || need+=(ffmpeg)
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -59,6 +59,12 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
             for (path, reason) in store.failures()? {
                 println!("  skipped {}: {reason}", path.display());
             }
+            for path in &report.unreadable {
+                println!(
+                    "  cannot read {} (its files are kept as they were)",
+                    path.display()
+                );
+            }
             Ok(())
         }
         Command::Serve(a) => serve::run(a),

@@ -39,6 +39,8 @@ pub struct Plan {
     pub touched: Vec<TrackId>,
     pub removed: usize,
     pub reused: usize,
+    /// Folders (or files) the walk could not read: their audio is neither found nor removed.
+    pub unreadable: Vec<PathBuf>,
     pub failed: usize,
     /// Files to analyse, spread over the library (see [`spread`]).
     pub jobs: Vec<Job>,
@@ -130,6 +132,7 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
             k => new_files.push((stat, k.and_then(|k| k.track_id.clone()))),
         }
     }
+    plan.unreadable = found.unreadable.clone();
     if roots.iter().any(|r| !r.is_dir()) {
         return Err(PlanError::Library {
             path: roots

@@ -40,6 +40,8 @@ pub struct ScanReport {
     pub pending: usize,
     /// Files recorded before and gone now.
     pub removed: usize,
+    /// Folders (or files) that could not be read; what they held before is kept.
+    pub unreadable: Vec<PathBuf>,
     pub elapsed: Duration,
     /// Analysis throughput (analysed files per second of the analysis phase); 0 if none.
     pub tracks_per_sec: f64,
@@ -99,6 +101,7 @@ pub fn scan_with(
         reused: plan.reused,
         failed: plan.failed,
         removed: plan.removed,
+        unreadable: plan.unreadable.clone(),
         ..ScanReport::default()
     };
     tracing::info!(

@@ -1,10 +1,14 @@
-//! Reading a file's tags (title, artist, album) and embedded cover art with lofty, with
-//! fallbacks so that every playable file has something to show. Never fails, never panics.
+//! Reading a file's tags (title, artist, album), its stated duration and embedded cover art
+//! with lofty, with fallbacks so that every playable file has something to show. Never fails,
+//! never panics. Pictures are read only by [`cover_art`]: a 50 MB cover costs nothing elsewhere.
+use super::cover_probe::has_embedded_picture;
 use crate::model::Tags;
+use crate::units::Frames;
 use lofty::config::ParseOptions;
-use lofty::file::{TaggedFile, TaggedFileExt};
+use lofty::file::{AudioFile, TaggedFile, TaggedFileExt};
+use lofty::picture::{Picture, PictureType};
 use lofty::probe::Probe;
-use lofty::tag::{Accessor, Tag};
+use lofty::tag::{Accessor, ItemKey, ItemValue, Tag};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -18,9 +22,40 @@ pub const UNKNOWN_TITLE: &str = "Untitled";
 /// album does not fall back to the folder name: folders are often "Downloads" or "Music",
 /// which would be shown as if it were an album. A file lofty cannot read gets all fallbacks.
 pub fn read_tags(path: &Path) -> Tags {
-    let found = read_file(path, false)
+    tags_of(path, read_file(path, Read::Tags).as_ref())
+}
+
+/// What a cheap first look at a file (headers and tags, no decoding) tells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileHeader {
+    /// As [`read_tags`] gives them, fallbacks included.
+    pub tags: Tags,
+    /// The length the headers state, in 44.1 kHz frames (rounded to the nearest), if any.
+    pub duration: Option<Frames>,
+    /// Whether the file embeds a picture ([`cover_art`] would return one).
+    pub has_cover: bool,
+}
+
+/// Tags, stated duration and whether there is a cover, without decoding audio or reading the
+/// picture: the scanner's first pass over every file.
+pub fn read_header(path: &Path) -> FileHeader {
+    let file = read_file(path, Read::TagsAndProperties);
+    let duration = file.as_ref().and_then(|f| {
+        let d = f.properties().duration();
+        (!d.is_zero()).then(|| Frames::from_secs(d.as_secs_f64()))
+    });
+    FileHeader {
+        tags: tags_of(path, file.as_ref()),
+        duration,
+        has_cover: has_embedded_picture(path),
+    }
+}
+
+/// The tags of a parsed file (or of none), with the fallbacks of [`read_tags`].
+fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
+    let found = file
         .map(|file| {
-            let pick = |get: fn(&Tag) -> Option<String>| all_tags(&file).find_map(get);
+            let pick = |get: fn(&Tag) -> Option<String>| all_tags(file).find_map(get);
             (
                 pick(|t| t.title().map(|s| s.into_owned())),
                 pick(|t| t.artist().map(|s| s.into_owned())),
@@ -43,10 +78,21 @@ pub fn read_tags(path: &Path) -> Tags {
 
 /// The first embedded picture (front cover preferred) as (MIME type, bytes), if any.
 pub fn cover_art(path: &Path) -> Option<(String, Vec<u8>)> {
-    let file = read_file(path, true)?;
-    let pictures = || all_tags(&file).flat_map(|t| t.pictures());
+    let file = read_file(path, Read::Pictures)?;
+    // APE tags keep pictures as binary items, which lofty's generic tag does not list as
+    // pictures: convert those too.
+    let ape: Vec<Picture> = all_tags(&file)
+        .flat_map(|t| t.items())
+        .filter_map(|item| match (item.key(), item.value()) {
+            (ItemKey::Unknown(key), ItemValue::Binary(bytes)) if is_ape_picture_key(key) => {
+                Picture::from_ape_bytes(key, bytes).ok()
+            }
+            _ => None,
+        })
+        .collect();
+    let pictures = || all_tags(&file).flat_map(|t| t.pictures()).chain(&ape);
     let picture = pictures()
-        .find(|p| p.pic_type() == lofty::picture::PictureType::CoverFront)
+        .find(|p| p.pic_type() == PictureType::CoverFront)
         .or_else(|| pictures().next())?;
     if picture.data().is_empty() {
         return None;
@@ -59,14 +105,29 @@ pub fn cover_art(path: &Path) -> Option<(String, Vec<u8>)> {
     Some((mime, picture.data().to_vec()))
 }
 
-/// Parses the file's tags (no audio properties: the decoder measures those). The file type is
-/// guessed from the content first, so a FLAC named `.mp3` still has its tags read. lofty is
-/// run under `catch_unwind` because it parses untrusted bytes: a bug there must cost one
-/// file's tags, not the scan.
-fn read_file(path: &Path, cover_art: bool) -> Option<TaggedFile> {
+/// What to parse besides the text tags.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    Tags,
+    /// Also the audio properties (duration), which may mean reading a few frames.
+    TagsAndProperties,
+    /// Also the pictures, whatever their size.
+    Pictures,
+}
+
+/// Whether an APE item key names a picture ("Cover Art (Front)" and its kin).
+fn is_ape_picture_key(key: &str) -> bool {
+    key.get(..9)
+        .is_some_and(|k| k.eq_ignore_ascii_case("cover art"))
+}
+
+/// Parses the file's tags, and what `what` asks for. The file type is guessed from the content
+/// first, so a FLAC named `.mp3` still has its tags read. lofty is run under `catch_unwind`
+/// because it parses untrusted bytes: a bug there must cost one file's tags, not the scan.
+fn read_file(path: &Path, what: Read) -> Option<TaggedFile> {
     let options = ParseOptions::new()
-        .read_properties(false)
-        .read_cover_art(cover_art);
+        .read_properties(what == Read::TagsAndProperties)
+        .read_cover_art(what == Read::Pictures);
     let read = || -> lofty::error::Result<TaggedFile> {
         Probe::open(path)?
             .options(options)
@@ -117,7 +178,7 @@ fn sniff_mime(data: &[u8]) -> &'static str {
 mod tests {
     use super::*;
     use lofty::config::WriteOptions;
-    use lofty::picture::{MimeType, Picture, PictureType};
+    use lofty::picture::MimeType;
     use lofty::tag::{TagExt, TagType};
 
     fn write_wav(path: &Path) {

@@ -1,19 +1,61 @@
 //! Finding the audio files under the library folders and taking their size and mtime, which is
-//! what tells an unchanged file from a changed one.
+//! what tells an unchanged file from a changed one. A file is audio by its extension, or, when
+//! it has none or one we do not know, by its first bytes; formats Drift cannot decode are found
+//! too, so the scan reports them instead of ignoring them.
+use crate::audio::sniff::{
+    extension, sniff, DECODABLE_EXTENSIONS, SNIFF_BYTES, UNDECODABLE_EXTENSIONS,
+};
 use crate::store::FileStat;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 use walkdir::{DirEntry, WalkDir};
 
-/// File extensions (lower case) the scanner considers audio; others are ignored silently.
-pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "flac", "wav", "ogg", "oga", "m4a", "mp4", "aac"];
+/// File extensions (lower case) of the formats Drift decodes. Audio it recognises but cannot
+/// decode ([`UNDECODABLE_EXTENSIONS`]) is found as well, and reported with its reason.
+pub const AUDIO_EXTENSIONS: &[&str] = DECODABLE_EXTENSIONS;
 
-/// Whether the path has one of the [`AUDIO_EXTENSIONS`], in any case.
+/// Extensions (lower case) of files that are certainly not audio: pictures, text, playlists,
+/// cue sheets, rip logs, checksums, documents, archives and video. They are skipped without
+/// being opened; a file with any other unknown extension, or none, is sniffed.
+pub const NOT_AUDIO_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "heic", "svg", "ico", "txt", "md",
+    "nfo", "log", "cue", "m3u", "m3u8", "pls", "xspf", "wpl", "pdf", "doc", "docx", "rtf", "html",
+    "htm", "xml", "json", "db", "ini", "sfv", "md5", "sha1", "sha256", "ffp", "accurip", "toc",
+    "lrc", "srt", "url", "lnk", "exe", "zip", "rar", "7z", "gz", "tar", "iso", "torrent", "mkv",
+    "avi", "mov", "wmv", "flv", "mpg", "mpeg", "m4v", "ds_store",
+];
+
+/// Whether the path has the extension of an audio format (decodable or not), in any case.
 pub fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| e.eq_ignore_ascii_case(a)))
+    extension(path).is_some_and(|e| {
+        AUDIO_EXTENSIONS.contains(&e.as_str())
+            || UNDECODABLE_EXTENSIONS.iter().any(|(u, _)| *u == e)
+    })
+}
+
+/// Whether the path's extension says it is not audio, so it need not be opened.
+pub fn is_not_audio(path: &Path) -> bool {
+    extension(path).is_some_and(|e| NOT_AUDIO_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// Whether a file with no telling extension starts like audio. Unreadable files are not.
+fn sniffs_as_audio(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    match std::fs::File::open(path).and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
+    {
+        Ok(_) => sniff(&head).is_some(),
+        Err(e) => {
+            tracing::warn!("cannot read {}: {e}", path.display());
+            false
+        }
+    }
+}
+
+/// Whether the walk lists the file: an audio extension, or no known extension and audio bytes.
+fn wanted(path: &Path) -> bool {
+    is_audio(path) || (!is_not_audio(path) && sniffs_as_audio(path))
 }
 
 /// What one walk found.
@@ -48,7 +90,7 @@ pub fn walk(root: &Path, found: &mut Found) {
                 continue;
             }
         };
-        if !entry.file_type().is_file() || !is_audio(entry.path()) {
+        if !entry.file_type().is_file() || !wanted(entry.path()) {
             continue;
         }
         let path = entry.path().to_path_buf();
@@ -98,6 +140,37 @@ mod tests {
         assert!(is_audio(Path::new("x.Oga")));
         assert!(!is_audio(Path::new("cover.jpg")));
         assert!(!is_audio(Path::new("mp3")));
+        assert!(is_audio(Path::new("x.opus")) && is_audio(Path::new("x.AIFF")));
+        assert!(
+            is_audio(Path::new("x.wma")),
+            "undecodable audio is still audio"
+        );
+        assert!(is_not_audio(Path::new("Cover.JPG")) && !is_not_audio(Path::new("x")));
+    }
+
+    #[test]
+    fn files_without_a_telling_extension_are_sniffed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // An MP3 frame header (128 kb/s, 44.1 kHz: 417 bytes) twice, under odd names.
+        let mut mp3 = Vec::new();
+        for _ in 0..2 {
+            mp3.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+            mp3.resize(mp3.len() + 413, 0);
+        }
+        std::fs::write(root.join("track01"), &mp3).unwrap();
+        std::fs::write(root.join("track02.bak"), b"fLaC\0\0\0\x22").unwrap();
+        std::fs::write(root.join("readme"), b"plain text").unwrap();
+        // Named like a picture: skipped unopened, even though it is audio inside.
+        std::fs::write(root.join("cover.jpg"), &mp3).unwrap();
+        let mut found = Found::default();
+        walk(root, &mut found);
+        let names: Vec<_> = found
+            .files
+            .keys()
+            .map(|p| p.file_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["track01", "track02.bak"]);
     }
 
     #[test]

@@ -219,3 +219,50 @@ fn an_engine_from_a_checkpoint_renders_the_same_audio() {
     let snr = 10.0 * (sig / diff.max(1e-20)).log10();
     assert!(snr > 90.0, "resumed audio differs: SNR {snr:.1} dB");
 }
+
+/// The longest run of near-silence (in frames) after the first `skip` frames.
+fn longest_quiet(pcm: &[f32], skip: usize) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for frame in pcm.chunks(2).skip(skip) {
+        run = if frame[0].abs() < 0.01 { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[test]
+fn a_track_removed_from_the_library_while_queued_or_playing_leaves_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = three_tones(dir.path());
+    let mut engine = Engine::new(config(2.0), catalog.clone(), Scheduler::shuffle(5)).unwrap();
+    let (mut bytes, mut events) = render(&mut engine, 3.0);
+    let playing = engine.playing()[0].clone();
+    let queued = engine.transition().unwrap().next.clone();
+    // Both files go away; the scanner publishes a catalog without the queued one (the playing
+    // one's file is still open, and it plays to its end).
+    std::fs::remove_file(&playing.path).unwrap();
+    std::fs::remove_file(&catalog.get(&queued).unwrap().path).unwrap();
+    let removed = std::collections::HashSet::from([queued.clone(), playing.id.clone()]);
+    engine.set_catalog(Arc::new(catalog.updated(Vec::new(), &removed)));
+    let (more, later) = render(&mut engine, 30.0);
+    bytes.extend(more);
+    events.extend(later);
+    let started: Vec<&TrackId> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::TrackStarted { track, .. } => Some(track),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started[0], &playing.id);
+    assert!(
+        started[1..]
+            .iter()
+            .all(|t| **t != queued && **t != playing.id),
+        "{events:?}"
+    );
+    assert!(started.len() >= 3, "the mix went on: {events:?}");
+    let pcm = decode_bytes(dir.path(), "out.mp3", &bytes);
+    // A crossfade's worth of quiet at most (the tones never fall silent otherwise).
+    assert!(longest_quiet(&pcm, 4096) < 2 * 44_100, "a gap in the mix");
+}

@@ -33,6 +33,14 @@ impl Server {
     }
 
     pub fn start_on(library: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        let server = Server::launch(library, data_dir, listen, extra);
+        server.wait_ready();
+        server
+    }
+
+    /// Starts `drift serve` and returns as soon as it printed its address (the library may
+    /// still be scanning).
+    pub fn launch(library: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> Server {
         let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
             .arg("serve")
@@ -57,15 +65,13 @@ impl Server {
             .map(|s| format!("http://{}", s.trim_end_matches('/')))
             .unwrap_or_else(|| panic!("unexpected first line: {line}"));
         std::thread::spawn(move || for _ in lines {});
-        let server = Server {
+        Server {
             child,
             base,
             data_dir: data_dir.to_path_buf(),
             library: library.to_path_buf(),
             args,
-        };
-        server.wait_ready();
-        server
+        }
     }
 
     fn wait_ready(&self) {
