@@ -2,7 +2,7 @@
 // (first connect, stalls, outages, soft restarts, stop) is written down once and unit-tested.
 //
 // States:
-//   idle          nothing started yet (waiting for the listener's click)
+//   idle          the station can play; nothing started yet (waiting for the listener's click)
 //   connecting    first request on its way, nothing buffered
 //   buffering     audio arriving, the element waits for enough of it
 //   playing       currentTime advances
@@ -49,7 +49,7 @@ const TABLE = {
   giveUp: { reconnecting: 'error', connecting: 'error', stalled: 'error', buffering: 'error' },
   // Stop while waiting only drops the play intent: the page is still waiting.
   stop: { '*': 'stopped', ...stay },
-  fail: { '*': 'error' },
+  fail: { '*': 'error', ...stay },
   preparing: waitingTo('preparing'),
   unreachable: waitingTo('unreachable'),
   unavailable: waitingTo('unavailable'),
@@ -70,8 +70,8 @@ export function transition(state, event) {
 }
 
 /**
- * The play intent after `event` took the machine from `from` to `to`: Play pressed while
- * waiting sets it, Stop drops it, and starting the player consumes it.
+ * The play intent after `event` arrived in state `from`: Play pressed while waiting sets it,
+ * Stop drops it, and starting the player consumes it.
  */
 export function intentAfter(intent, from, event) {
   if (event === 'wantPlay') return WAITING.includes(from);

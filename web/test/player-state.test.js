@@ -99,7 +99,7 @@ test('a player with a station never goes back to waiting', () => {
 
 test('the player\'s own events do not move a waiting page', () => {
   for (const s of WAITING) {
-    for (const e of ['connected', 'resumed', 'playing', 'waiting', 'stall', 'lost', 'restart', 'giveUp']) {
+    for (const e of ['connected', 'resumed', 'playing', 'waiting', 'stall', 'lost', 'restart', 'giveUp', 'fail']) {
       assert.equal(transition(s, e), s, `${s} + ${e}`);
     }
   }
