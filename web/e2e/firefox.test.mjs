@@ -1,6 +1,7 @@
 // The same page in Debian's Firefox ESR (driven by puppeteer-core over WebDriver BiDi), which
 // takes MP3 only inside fragmented MP4: it must play through `/stream/{fp}.mp4`, survive a
-// kill -9 and restart, and soft-restart on refresh. A PulseAudio null sink gives it a sound
+// kill -9 and restart, soft-restart on refresh, and on a first run start by itself once the
+// library has its first tracks. A PulseAudio null sink gives it a sound
 // device (without one Firefox reports a media error while it plays).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DriftServer, until, sleep, startSampler, longestFreeze, appendGaps, waitPlaying, ARTIFACTS,
+  DriftServer, until, sleep, startSampler, longestFreeze, appendGaps, waitPlaying, slowLibrary, ARTIFACTS,
 } from './harness.mjs';
 import { compareWithServer } from './audio-check.mjs';
 
@@ -108,4 +109,28 @@ test('firefox (d): refresh soft-restarts in place', { skip: !existsSync(FIREFOX)
   await until(() => page.evaluate(() => new Set(window.drift.ctl.appendLog.map((e) => e.conn)).size > 1), 'a new connection', 10000);
   await assertSeamless(page, fp, at, 'refresh', connBefore);
   await page.close();
+});
+
+test('firefox (e): first run: Play pressed while the library is prepared starts the audio by itself', { skip: !existsSync(FIREFOX) && 'no firefox-esr' }, async () => {
+  const first = new DriftServer({ library: slowLibrary(), args: ['--scan-threads', '1'] });
+  try {
+    await first.start({ wait: 'url' });
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${first.base}/`);
+    await page.click('#play');
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await until(() => page.evaluate(() => !document.getElementById('library').hidden
+      && /^Preparing your library — [\d,]+ of [\d,]+ analysed$/.test(document.getElementById('library-text').textContent)), 'the progress text', 30000, 50);
+    assert.equal(await page.evaluate(() => document.getElementById('status-text').textContent), 'Preparing — plays when ready');
+    await page.screenshot({ path: join(ARTIFACTS, 'firefox-first-run-preparing.png') });
+    await until(() => page.evaluate(() => window.drift.ctl.active), 'the player to start by itself', 120000, 100);
+    await waitPlaying(page, 30000);
+    assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the page was never reloaded');
+    assert.ok(!(await page.evaluate(() => /cannot reach/i.test(document.body.innerText))));
+    await page.close();
+  } finally {
+    await first.stop();
+    first.cleanup();
+  }
 });

@@ -1,8 +1,9 @@
-// End-to-end test support: a generated demo library, a real `drift serve` on a loopback port
-// (killable with SIGKILL and restartable on the same port), Debian's Chromium through
-// playwright-core, and small polling helpers. Artifacts (screenshots) go to target/e2e.
+// End-to-end test support: a generated demo library (and a slow-to-analyse one for first-run
+// tests), a real `drift serve` on a loopback port (killable with SIGKILL and restartable on the
+// same port), Debian's Chromium through playwright-core, and small polling helpers. Artifacts
+// (screenshots) go to target/e2e.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,39 @@ export function library() {
     rmSync(dir, { recursive: true, force: true });
     execFileSync(driftBin(), ['demo-library', dir, '--tracks', '6', '--seed', '3'], { stdio: 'inherit' });
     execFileSync('touch', [join(dir, '.done')]);
+  }
+  return dir;
+}
+
+/**
+ * A library whose first analysis takes several seconds even on a fast machine: `count`
+ * music-like files of `minutes` each (two tones a fifth apart, pink noise, a pulse at a tempo),
+ * made with Debian's ffmpeg once and reused. Analysis costs about the same per audio second
+ * whatever the codec, so long MP3s at a low bitrate give a slow first track in little disk
+ * (a 30-minute file is ~14 MB; as FLAC it would be ~150 MB).
+ */
+export function slowLibrary({ count = 3, minutes = 30 } = {}) {
+  const dir = join(ROOT, 'target', 'e2e-firstrun-library');
+  const spec = `mp3 64k v1 ${count}x${minutes}min`;
+  const marker = join(dir, '.done');
+  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== spec) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const seconds = Math.round(minutes * 60);
+    for (let i = 0; i < count; i++) {
+      const f = [196, 220, 247, 262, 294, 330, 349][i % 7];
+      const bpm = 84 + 11 * i;
+      const src = (expr) => ['-f', 'lavfi', '-i', `${expr}:sample_rate=44100:duration=${seconds}`];
+      execFileSync('ffmpeg', [
+        '-y', '-v', 'error',
+        ...src(`sine=frequency=${f}`), ...src(`sine=frequency=${(f * 1.498).toFixed(1)}`),
+        ...src(`anoisesrc=color=pink:amplitude=0.06:seed=${i + 1}`),
+        '-filter_complex', `[0][1][2]amix=inputs=3,tremolo=f=${(bpm / 60).toFixed(3)}:d=0.6,aformat=channel_layouts=stereo`,
+        '-metadata', `title=Long Drift ${i + 1}`, '-metadata', 'artist=First Run', '-metadata', 'album=Slow Library',
+        '-c:a', 'libmp3lame', '-b:a', '64k', join(dir, `long-drift-${i + 1}.mp3`),
+      ], { stdio: 'inherit' });
+    }
+    writeFileSync(marker, spec);
   }
   return dir;
 }
@@ -57,21 +91,41 @@ export async function until(fn, what, timeoutMs = 15000, everyMs = 100) {
 
 /** A `drift serve` process on 127.0.0.1:`port` with its own data dir. */
 export class DriftServer {
-  constructor({ port, dataDir, args = [] } = {}) {
+  constructor({ port, dataDir, args = [], library: lib } = {}) {
     this.port = port;
     this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), 'drift-e2e-'));
     this.args = args;
+    this.library = lib;
+    this.output = ''; // what the server printed (stdout), for tests that read it
   }
 
   get base() {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start() {
+  /**
+   * Starts the server and waits until its library is scanned and playable, or, with
+   * `{ wait: 'url' }`, only until it prints its URL (the first moment a user could open it).
+   */
+  async start({ wait = 'ready' } = {}) {
     this.port = this.port ?? (await freePort());
-    const args = ['serve', '--library', library(), '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, ...this.args];
-    this.child = spawn(driftBin(), args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DRIFT_LOG: process.env.DRIFT_LOG ?? 'warn' } });
+    const args = ['serve', '--library', this.library ?? library(), '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, ...this.args];
+    this.child = spawn(driftBin(), args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DRIFT_LOG: process.env.DRIFT_LOG ?? 'warn' } });
     this.exited = once(this.child, 'exit');
+    // Always drained, so a chatty server never blocks on a full pipe.
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (text) => {
+      this.output = (this.output + text).slice(-20000);
+      if (process.env.E2E_DEBUG) process.stdout.write(`[drift] ${text}`);
+    });
+    if (wait === 'url') {
+      const url = `http://127.0.0.1:${this.port}`;
+      await until(() => {
+        if (this.child.exitCode !== null) throw new Error(`drift serve exited (${this.child.exitCode}): ${this.output}`);
+        return this.output.includes(url);
+      }, 'the server to print its URL', 30000, 10);
+      return this;
+    }
     await until(async () => {
       try {
         const r = await fetch(`${this.base}/health`);

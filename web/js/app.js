@@ -1,10 +1,14 @@
 // The page: wires the session, its events and the StreamController to the player UI. Titles
 // follow the audio (the controller announces a track when playback reaches it), the status
 // pill follows the controller's state, and every kind of trouble goes through the
-// controller's one recovery path.
+// controller's one recovery path. Until the server can give the page a station (a first
+// library scan, a server away) the page waits and says why, and a Play pressed meanwhile starts
+// the audio by itself as soon as it can.
 import { StreamController } from './stream-controller.js';
-import { label } from './player-state.js';
-import { resolveSession, bootstrap, sessionState, control, shareUrl, Events } from './session.js';
+import { label, autostart, WAITING } from './player-state.js';
+import { resolveSession, bootstrap, sessionState, control, shareUrl, libraryStatus, Events } from './session.js';
+import { waitForStation, watchLibrary } from './startup.js';
+import { preparing, growing, percent } from './library-status.js';
 import { View } from './view.js';
 import { Steering } from './steer.js';
 
@@ -15,23 +19,40 @@ const options = {};
 if (params.get('player')) options.player = params.get('player');
 if (params.get('keep')) options.keepSeconds = Number(params.get('keep'));
 if (params.get('giveup')) options.giveUpMs = Number(params.get('giveup')) * 1000;
-const ctl = new StreamController(audio, options);
+const ctl = new StreamController(audio, { ...options, initialState: 'loading' });
 let boot = null;
 let events = null;
 let owner = false;
 let nextUp = null;
 let steering = null;
 const recent = [];
+let waitStep = null; // why the page has no station yet: { event, message, library, delayMs }
+let wakeWait = null; // ends the current wait at once (Retry, coming back online)
 
 window.drift = { ctl, get boot() { return boot; }, get owner() { return owner; }, get steering() { return steering; } };
 
 async function init() {
-  try {
-    boot = await resolveSession();
-  } catch (e) {
-    view.error(`Cannot reach Drift: ${e.message}`);
-    return;
-  }
+  view.setWaiting(true);
+  boot = await waitForStation({
+    resolve: () => resolveSession(),
+    onWait: (step) => {
+      waitStep = step;
+      ctl.fsm.send(step.event, step.message);
+      showWaiting();
+    },
+    sleep: (ms) => new Promise((r) => {
+      const t = setTimeout(r, ms);
+      wakeWait = () => { clearTimeout(t); r(); };
+    }),
+  });
+  waitStep = null;
+  wakeWait = null;
+  view.preparing(null);
+  view.error(null);
+  view.setWaiting(false);
+  ctl.fsm.send('ready');
+  // A Play pressed while the page waited starts the audio now, without another click.
+  if (autostart(ctl.state, ctl.fsm.intent) || params.get('autoplay') === '1') play();
   const keep = new URLSearchParams(location.search);
   keep.set('session', boot.fingerprint);
   history.replaceState(null, '', `?${keep}`);
@@ -57,7 +78,33 @@ async function init() {
     else setTimeout(() => events.connect(), 2000);
   });
   events.connect();
-  if (params.get('autoplay') === '1') play();
+  followLibrary();
+}
+
+/** Shows why the page cannot play yet: the library's progress, or what went wrong. */
+function showWaiting() {
+  view.waitingTitle(ctl.fsm.intent);
+  if (!waitStep) return;
+  const lib = waitStep.library;
+  if (waitStep.event === 'preparing' || lib) {
+    const p = lib ? preparing(lib) : { headline: waitStep.message, fraction: null, detail: '' };
+    const hint = p.done ? ''
+      : ctl.fsm.intent ? 'Play is on: the music starts by itself as soon as the first tracks are ready.'
+        : 'Press Play now if you like: the music starts by itself as soon as the first tracks are ready.';
+    view.preparing({ ...p, percent: percent(p.fraction), hint });
+  } else {
+    view.preparing(null);
+  }
+  view.error(waitStep.event === 'preparing' ? null : waitStep.message, 'Try now');
+}
+
+/** While the library keeps growing under music that plays: a small line, gone when done. */
+function followLibrary() {
+  watchLibrary({
+    getStatus: libraryStatus,
+    onStatus: (status) => view.libraryLine(status ? growing(status) : null),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
 }
 
 const handlers = {
@@ -113,10 +160,26 @@ function play() {
 
 function toggle() {
   if (ctl.active) ctl.stop('stopped by the listener');
-  else play();
+  else if (boot) play();
+  else if (ctl.fsm.intent) ctl.fsm.send('stop', 'the listener changed their mind');
+  else {
+    // Asked from the click, so browsers that want a gesture for play() remember this one.
+    audio.play().catch(() => {});
+    ctl.fsm.send('wantPlay');
+  }
+}
+
+/** Before the page has a station, its buttons say why they cannot act yet. */
+function noStation() {
+  if (boot) return false;
+  view.toast(ctl.state === 'preparing'
+    ? 'Nothing plays yet: Drift is still preparing your library.'
+    : 'Not connected to Drift yet: it keeps trying.');
+  return true;
 }
 
 async function skip() {
+  if (noStation()) return;
   if (!owner) return view.toast('Only the station’s owner can skip.');
   try {
     await control(boot.fingerprint, 'skip');
@@ -127,6 +190,7 @@ async function skip() {
 }
 
 async function refresh() {
+  if (!boot) return wakeWait?.();
   if (owner) {
     try {
       await control(boot.fingerprint, 'refresh');
@@ -139,6 +203,7 @@ async function refresh() {
 }
 
 function save() {
+  if (noStation()) return;
   const { blob, seconds } = ctl.saveBlob(60);
   let href;
   let name = `${(view.current?.artist ? view.current.artist + ' - ' : '') + (view.current?.title ?? 'Drift')}.mp3`;
@@ -159,6 +224,7 @@ function save() {
 }
 
 async function share() {
+  if (noStation()) return;
   const url = shareUrl(boot.fingerprint);
   view.showShare();
   try {
@@ -170,12 +236,20 @@ async function share() {
 }
 
 ctl.addEventListener('state', (e) => {
-  const { state } = e.detail;
-  view.state(state, label(state, ctl.bufferedAhead), ctl.active);
-  if (state === 'error') view.error(`Cannot reach the server (${e.detail.reason ?? 'no answer'}). Drift keeps trying.`);
+  const { state, intent } = e.detail;
+  view.state(state, label(state, ctl.bufferedAhead, intent, typeof ctl.trouble?.status === 'number'), ctl.active || intent);
+  if (WAITING.includes(state)) showWaiting();
+  else if (state === 'error') view.error(playbackTrouble(e.detail.reason));
   else view.error(null);
   if ('mediaSession' in navigator) navigator.mediaSession.playbackState = ctl.active ? 'playing' : 'paused';
 });
+/** The error once the buffer ran dry: what the server said if it answered, else no answer. */
+function playbackTrouble(reason) {
+  const t = ctl.trouble;
+  if (t && typeof t.status === 'number') return `Drift says: ${t.message}. The page keeps trying.`;
+  return `Cannot reach the server (${reason ?? 'no answer'}). Drift keeps trying.`;
+}
+
 ctl.addEventListener('buffer', (e) => {
   view.buffer(e.detail.ahead);
   if (ctl.state === 'reconnecting') view.state(ctl.state, label(ctl.state, e.detail.ahead), true);
@@ -210,7 +284,12 @@ view.on('skip', skip);
 view.on('save', save);
 view.on('share', share);
 view.on('refresh', refresh);
-view.on('retry', () => { ctl.stop('retry', true); play(); });
+view.on('retry', () => {
+  if (!boot) return wakeWait?.();
+  ctl.stop('retry', true);
+  play();
+});
+addEventListener('online', () => wakeWait?.());
 document.addEventListener('keydown', (e) => {
   if (e.target.closest?.('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
   const act = { ' ': toggle, n: skip, N: skip, s: save, S: save, l: share, L: share, r: refresh, R: refresh }[e.key];
@@ -221,7 +300,7 @@ document.addEventListener('keydown', (e) => {
 });
 if ('mediaSession' in navigator) {
   const ms = navigator.mediaSession;
-  ms.setActionHandler?.('play', () => { if (!ctl.active) play(); });
+  ms.setActionHandler?.('play', () => { if (!ctl.active && !ctl.fsm.intent) toggle(); });
   ms.setActionHandler?.('pause', () => ctl.stop('paused'));
   ms.setActionHandler?.('stop', () => ctl.stop('stopped'));
   try { ms.setActionHandler?.('nexttrack', skip); } catch { /* not supported here */ }

@@ -2,7 +2,7 @@
 // (first connect, stalls, outages, soft restarts, stop) is written down once and unit-tested.
 //
 // States:
-//   idle          nothing started yet (waiting for the listener's click)
+//   idle          the station can play; nothing started yet (waiting for the listener's click)
 //   connecting    first request on its way, nothing buffered
 //   buffering     audio arriving, the element waits for enough of it
 //   playing       currentTime advances
@@ -10,10 +10,28 @@
 //   reconnecting  the connection is gone; buffered audio keeps playing while we retry
 //   stopped       the listener stopped
 //   error         a long outage emptied the buffer: the page offers a retry button
+//
+// Before there is a station to play, the page waits in one of these (it starts in `loading`):
+//   loading       the page has not heard from the server yet
+//   preparing     the server answers, but its library has nothing playable yet (a first scan)
+//   unreachable   no answer from the server at all (a failed fetch); the page retries
+//   unavailable   the server answers with an error (shown as it says it); the page retries
+// `ready` leaves them for `idle`. Play pressed while waiting is the *play intent*: the machine
+// keeps it (`intent`), Stop drops it, `start` consumes it, and `autostart` tells the page to
+// start the audio by itself the moment the station is ready.
 
 export const STATES = Object.freeze([
   'idle', 'connecting', 'buffering', 'playing', 'stalled', 'reconnecting', 'stopped', 'error',
+  'loading', 'preparing', 'unreachable', 'unavailable',
 ]);
+
+/** The states in which nothing can play yet because the page has no station. */
+export const WAITING = Object.freeze(['loading', 'preparing', 'unreachable', 'unavailable']);
+
+// Each of the waiting events moves between the waiting states only: once the page has its
+// station it never goes back to waiting (its player has its own recovery path).
+const waitingTo = (to) => Object.fromEntries(WAITING.map((s) => [s, to]));
+const stay = Object.fromEntries(WAITING.map((s) => [s, s]));
 
 // event → { fromState: toState }; '*' matches any state not listed.
 const TABLE = {
@@ -27,10 +45,17 @@ const TABLE = {
   waiting: { playing: 'buffering', connecting: 'connecting', reconnecting: 'reconnecting' },
   stall: { playing: 'stalled', buffering: 'stalled' },
   lost: { connecting: 'reconnecting', buffering: 'reconnecting', playing: 'reconnecting', stalled: 'reconnecting', reconnecting: 'reconnecting', error: 'error' },
-  restart: { '*': 'reconnecting', idle: 'idle', stopped: 'stopped' },
+  restart: { '*': 'reconnecting', idle: 'idle', stopped: 'stopped', ...stay },
   giveUp: { reconnecting: 'error', connecting: 'error', stalled: 'error', buffering: 'error' },
-  stop: { '*': 'stopped' },
-  fail: { '*': 'error' },
+  // Stop while waiting only drops the play intent: the page is still waiting.
+  stop: { '*': 'stopped', ...stay },
+  fail: { '*': 'error', ...stay },
+  preparing: waitingTo('preparing'),
+  unreachable: waitingTo('unreachable'),
+  unavailable: waitingTo('unavailable'),
+  ready: waitingTo('idle'),
+  // The listener pressed Play before anything could play: no state change, the intent is kept.
+  wantPlay: {},
 };
 
 export const EVENTS = Object.freeze(Object.keys(TABLE));
@@ -44,27 +69,54 @@ export function transition(state, event) {
   return row['*'] ?? state;
 }
 
-/** A state holder that reports changes: `onChange(to, from, event, detail)`. */
+/**
+ * The play intent after `event` arrived in state `from`: Play pressed while waiting sets it,
+ * Stop drops it, and starting the player consumes it.
+ */
+export function intentAfter(intent, from, event) {
+  if (event === 'wantPlay') return WAITING.includes(from);
+  if (event === 'stop' || event === 'start') return false;
+  return intent;
+}
+
+/** True when the page should start the audio by itself: the listener asked, and it can play. */
+export function autostart(state, intent) {
+  return intent === true && state === 'idle';
+}
+
+/**
+ * A state holder that reports changes of state or intent: `onChange(to, from, event, detail)`.
+ */
 export class StateMachine {
   constructor(onChange = () => {}, initial = 'idle') {
     this.state = initial;
+    this.intent = false;
     this.onChange = onChange;
   }
 
   send(event, detail) {
     const from = this.state;
     const to = transition(from, event);
-    if (to !== from) {
+    const intent = intentAfter(this.intent, from, event);
+    if (to !== from || intent !== this.intent) {
       this.state = to;
+      this.intent = intent;
       this.onChange(to, from, event, detail);
     }
     return to;
   }
 }
 
-/** Words the page shows for a state (what a listener understands). */
-export function label(state, bufferedAhead = 0) {
+/**
+ * Words the page shows for a state (what a listener understands). Never "Ready" unless
+ * something can play, and never "cannot reach" when the server `answered` (with an error).
+ */
+export function label(state, bufferedAhead = 0, intent = false, answered = false) {
   switch (state) {
+    case 'loading': return 'Connecting…';
+    case 'preparing': return intent ? 'Preparing — plays when ready' : 'Preparing';
+    case 'unreachable': return 'No answer — retrying';
+    case 'unavailable': return 'Unavailable — retrying';
     case 'idle': return 'Ready';
     case 'connecting': return 'Connecting…';
     case 'buffering': return 'Buffering…';
@@ -75,7 +127,7 @@ export function label(state, bufferedAhead = 0) {
         ? `Reconnecting — playing from buffer (${Math.floor(bufferedAhead)} s left)`
         : 'Reconnecting…';
     case 'stopped': return 'Stopped';
-    case 'error': return 'Cannot reach the server';
+    case 'error': return answered ? 'Unavailable — retrying' : 'Cannot reach the server';
     default: return state;
   }
 }

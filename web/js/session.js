@@ -4,15 +4,33 @@
 
 const KEY = 'drift.session';
 
-async function json(url, init) {
-  const r = await fetch(url, { cache: 'no-store', ...init });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    const e = new Error(body.error || `HTTP ${r.status}`);
-    e.status = r.status;
+/**
+ * Fetches JSON. A failure says which kind it is, because the page answers them differently:
+ * no answer at all (`unreachable`: the fetch itself failed) or an HTTP answer with an error
+ * (`status`, and from a JSON body `code`, `body`; `retryAfter` seconds from the header).
+ */
+export async function json(url, init, fetcher = globalThis.fetch) {
+  let r;
+  try {
+    r = await fetcher(url, { cache: 'no-store', ...init });
+  } catch (cause) {
+    const e = new Error('no answer from the server');
+    e.unreachable = true;
+    e.cause = cause;
     throw e;
   }
-  return body;
+  const body = await r.json().catch(() => null);
+  if (!r.ok) {
+    const said = body && typeof body.error === 'string' ? body.error : null;
+    const e = new Error(said || `HTTP ${r.status}`);
+    e.status = r.status;
+    e.code = body?.code;
+    e.body = body;
+    const after = Number.parseFloat(r.headers?.get?.('retry-after') ?? '');
+    if (Number.isFinite(after)) e.retryAfter = after;
+    throw e;
+  }
+  return body ?? {};
 }
 
 /** The session's bootstrap: { fingerprint, streamUrl, fmp4Url, eventsUrl, instanceId, … }. */
@@ -20,6 +38,11 @@ export const bootstrap = (fp) => json(`/stream/bootstrap?session=${encodeURIComp
 export const sessionState = (fp) => json(`/api/sessions/${encodeURIComponent(fp)}`);
 export const control = (fp, action) =>
   json(`/api/sessions/${encodeURIComponent(fp)}/${action}`, { method: 'POST' });
+/** The library's scan progress (library-status.js reads it); null from a server without it. */
+export const libraryStatus = () => json('/api/library').catch((e) => {
+  if (e.status === 404) return null;
+  throw e;
+});
 
 /** Resolves the page's session and writes it into the address bar (the share link). */
 export async function resolveSession(loc = location, store = localStorage) {

@@ -25,6 +25,7 @@ export const DEFAULTS = Object.freeze({
   maxPendingBytes: 1 << 20, // queued but not yet appended: reads wait beyond this
   backoff: { base: 500, max: 8000, jitter: 0.25 },
   player: 'auto', // 'auto' | 'mp4' | 'direct'
+  initialState: 'idle', // the page starts in 'loading': it has no station until the server answers
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -35,7 +36,7 @@ export class StreamController extends EventTarget {
     this.audio = audio;
     this.opts = { ...DEFAULTS, ...options };
     this.fsm = new StateMachine((state, from, event, detail) =>
-      this.emit('state', { state, from, event, reason: detail }));
+      this.emit('state', { state, from, event, reason: detail, intent: this.fsm.intent }), this.opts.initialState);
     this.history = new FrameHistory(this.opts.historySeconds);
     this.cues = new CueList();
     this.backoff = new Backoff(this.opts.backoff);
@@ -137,12 +138,14 @@ export class StreamController extends EventTarget {
         }
         const end = this.history.nextIndex; // the next frame goes after the newest held
         if (await this.open(end === null ? null : posOf(end) + FRAME_SECS / 4)) break;
-      } catch {
-        // The server is still away: wait longer.
+      } catch (e) {
+        // The server is still away, or answers that it cannot serve us yet: wait longer.
+        this.trouble = e;
       }
       delay = this.retryDelay();
     }
     this.recovering = false;
+    this.trouble = null;
     this.backoff.reset();
     this.emit('reconnected', { after: Date.now() - this.troubleSince, reason });
   }

@@ -39,6 +39,44 @@ export class View {
     this.doc.body.dataset.state = state;
   }
 
+  /** While the page has no station, the station's own buttons have nothing to act on. */
+  setWaiting(waiting) {
+    for (const id of ['skip', 'save', 'share', 'refresh']) this.$(id).disabled = waiting;
+    this.doc.body.classList.toggle('waiting', waiting);
+  }
+
+  /**
+   * The first-run panel: `p` = { headline, fraction (null: not known yet), detail, hint } from
+   * library-status.js, or null to hide it.
+   */
+  preparing(p) {
+    const box = this.$('library');
+    box.hidden = !p;
+    if (!p) return;
+    this.$('library-text').textContent = p.headline;
+    this.$('library-detail').textContent = p.detail;
+    this.$('library-detail').hidden = !p.detail;
+    this.$('library-hint').textContent = p.hint ?? '';
+    const bar = this.$('library-bar');
+    const known = p.percent !== null && p.percent !== undefined;
+    bar.classList.toggle('indeterminate', !known);
+    this.$('library-fill').style.width = known ? `${p.percent}%` : '';
+    if (known) bar.setAttribute('aria-valuenow', String(Math.round(p.percent)));
+    else bar.removeAttribute('aria-valuenow');
+  }
+
+  /** The headline before there is anything to play: a call to press Play, or its promise. */
+  waitingTitle(intent) {
+    this.$('title').textContent = intent ? 'Your music is on its way' : 'Press play to tune in';
+  }
+
+  /** The small line while the library grows under music that plays; null hides it. */
+  libraryLine(text) {
+    const el = this.$('library-line');
+    el.hidden = !text;
+    el.textContent = text ?? '';
+  }
+
   setOwner(owner) {
     this.$('skip').disabled = !owner;
     this.$('role').textContent = owner ? 'Your station' : 'Listening along';
@@ -103,9 +141,11 @@ export class View {
     this.$('status').title = `${n} listener${n === 1 ? '' : 's'} on this station`;
   }
 
-  error(text) {
+  /** The error box; `action` names its button (Retry, or Try now while the page waits). */
+  error(text, action = 'Retry') {
     this.$('error').hidden = !text;
     if (text) this.$('error-text').textContent = text;
+    this.$('retry').textContent = action;
   }
 
   toast(text) {

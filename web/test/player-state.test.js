@@ -1,7 +1,7 @@
 // The player's state machine: every path the page takes through its states.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { transition, StateMachine, STATES, EVENTS, label } from '../js/player-state.js';
+import { transition, StateMachine, STATES, EVENTS, WAITING, label, intentAfter, autostart } from '../js/player-state.js';
 
 const run = (events, from = 'idle') => events.reduce((s, e) => transition(s, e), from);
 
@@ -44,8 +44,9 @@ test('restart notices reconnect a running player but do not start a stopped one'
   assert.equal(transition('idle', 'restart'), 'idle');
 });
 
-test('stop wins from anywhere, and only start leaves stopped', () => {
-  for (const s of STATES) assert.equal(transition(s, 'stop'), 'stopped');
+test('stop wins from anywhere the player runs, and only start leaves stopped', () => {
+  for (const s of STATES.filter((s) => !WAITING.includes(s))) assert.equal(transition(s, 'stop'), 'stopped');
+  for (const s of WAITING) assert.equal(transition(s, 'stop'), s, 'stop while waiting only drops the intent');
   for (const e of EVENTS.filter((e) => e !== 'start' && e !== 'stop')) {
     assert.equal(transition('stopped', e), 'stopped', `${e} must not leave stopped`);
   }
@@ -78,4 +79,87 @@ test('labels say what a listener needs to know', () => {
   assert.equal(label('buffering'), 'Buffering…');
   assert.match(label('reconnecting', 12.4), /playing from buffer \(12 s left\)/);
   assert.equal(label('reconnecting', 0), 'Reconnecting…');
+});
+
+test('before a station: loading, then preparing / unreachable / unavailable, then ready → idle', () => {
+  assert.equal(run(['preparing'], 'loading'), 'preparing');
+  assert.equal(run(['unreachable'], 'loading'), 'unreachable');
+  assert.equal(run(['unreachable', 'preparing', 'unavailable', 'preparing'], 'loading'), 'preparing');
+  for (const s of WAITING) assert.equal(transition(s, 'ready'), 'idle');
+  assert.equal(run(['preparing', 'ready', 'start', 'connected', 'playing'], 'loading'), 'playing');
+});
+
+test('a player with a station never goes back to waiting', () => {
+  for (const s of STATES.filter((s) => !WAITING.includes(s))) {
+    for (const e of ['preparing', 'unreachable', 'unavailable', 'ready', 'wantPlay']) {
+      assert.equal(transition(s, e), s, `${s} + ${e}`);
+    }
+  }
+});
+
+test('the player\'s own events do not move a waiting page', () => {
+  for (const s of WAITING) {
+    for (const e of ['connected', 'resumed', 'playing', 'waiting', 'stall', 'lost', 'restart', 'giveUp', 'fail']) {
+      assert.equal(transition(s, e), s, `${s} + ${e}`);
+    }
+  }
+});
+
+test('play intent: Play while waiting is kept, Stop drops it, start consumes it', () => {
+  for (const s of WAITING) assert.equal(intentAfter(false, s, 'wantPlay'), true);
+  assert.equal(intentAfter(false, 'idle', 'wantPlay'), false, 'with a station, Play just plays');
+  assert.equal(intentAfter(true, 'preparing', 'preparing'), true, 'progress keeps it');
+  assert.equal(intentAfter(true, 'preparing', 'unreachable'), true, 'a server away keeps it');
+  assert.equal(intentAfter(true, 'preparing', 'ready'), true);
+  assert.equal(intentAfter(true, 'preparing', 'stop'), false);
+  assert.equal(intentAfter(true, 'idle', 'start'), false);
+  assert.equal(autostart('idle', true), true);
+  assert.equal(autostart('idle', false), false);
+  for (const s of WAITING) assert.equal(autostart(s, true), false, 'nothing to play yet');
+});
+
+test('StateMachine: Play pressed during a first scan starts the audio once ready, by itself', () => {
+  const seen = [];
+  const m = new StateMachine((to, from, event) => seen.push([from, to, event, m.intent]), 'loading');
+  m.send('preparing');
+  m.send('wantPlay');
+  m.send('preparing'); // more progress: no report
+  m.send('unreachable');
+  m.send('preparing');
+  m.send('ready');
+  assert.equal(autostart(m.state, m.intent), true);
+  m.send('start');
+  assert.equal(m.intent, false);
+  assert.deepEqual(seen, [
+    ['loading', 'preparing', 'preparing', false],
+    ['preparing', 'preparing', 'wantPlay', true],
+    ['preparing', 'unreachable', 'unreachable', true],
+    ['unreachable', 'preparing', 'preparing', true],
+    ['preparing', 'idle', 'ready', true],
+    ['idle', 'connecting', 'start', false],
+  ]);
+});
+
+test('StateMachine: Play then Stop while preparing: nothing starts when ready', () => {
+  const m = new StateMachine(() => {}, 'preparing');
+  m.send('wantPlay');
+  m.send('stop');
+  assert.equal(m.state, 'preparing');
+  m.send('ready');
+  assert.equal(autostart(m.state, m.intent), false);
+  assert.equal(m.state, 'idle');
+});
+
+test('the pill never says Ready while nothing can play', () => {
+  for (const s of WAITING) {
+    assert.notEqual(label(s), 'Ready', s);
+    assert.notEqual(label(s, 0, true), 'Ready', s);
+  }
+  assert.equal(label('preparing'), 'Preparing');
+  assert.equal(label('preparing', 0, true), 'Preparing — plays when ready');
+  assert.equal(label('loading'), 'Connecting…');
+  assert.doesNotMatch(label('unavailable'), /reach/i, 'a server that answers is reachable');
+  assert.equal(label('idle'), 'Ready');
+  assert.equal(label('error'), 'Cannot reach the server');
+  assert.doesNotMatch(label('error', 0, false, true), /reach/i, 'the server answered: it is reachable');
 });
