@@ -103,5 +103,22 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         out,
         "# HELP drift_encoder_realtime_factor Audio seconds rendered per second of engine thread time (best session).\n# TYPE drift_encoder_realtime_factor gauge\ndrift_encoder_realtime_factor {rtf:.1}"
     );
+    let library = app.library.snapshot();
+    let _ = writeln!(
+        out,
+        "# HELP drift_library_files Audio files in the library by state.\n# TYPE drift_library_files gauge"
+    );
+    for (state, n) in [
+        ("analysed", library.analysed),
+        ("failed", library.failed),
+        ("pending", library.pending),
+    ] {
+        let _ = writeln!(out, "drift_library_files{{state=\"{state}\"}} {n}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP drift_library_scanning 1 while a library scan runs.\n# TYPE drift_library_scanning gauge\ndrift_library_scanning {}",
+        library.scanning as u8
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }
