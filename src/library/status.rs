@@ -34,6 +34,8 @@ pub struct LibraryStatus {
     pub failed: u64,
     /// Files still to analyse.
     pub pending: u64,
+    /// Seconds of music in the files still to analyse, as their headers state.
+    pub pending_seconds: f64,
     /// Distinct playable tracks the sessions can pick from now.
     pub tracks: u64,
     /// A scan is running.
@@ -165,6 +167,7 @@ impl LibraryProgress {
             s.analysed = counts.analysed;
             s.failed = counts.failed;
             s.pending = counts.pending;
+            s.pending_seconds = counts.pending_audio.secs();
             s.tracks = tracks as u64;
             if s.scanning {
                 s.rate = rate;
@@ -202,10 +205,12 @@ mod tests {
             analysed: 2,
             failed: 1,
             pending: 7,
+            pending_audio: crate::units::Frames::from_secs(60.0),
         };
         p.set_counts(counts, 2);
         let s = p.snapshot();
         assert_eq!((s.known, s.tracks, s.eta_seconds), (10, 2, None));
+        assert_eq!(s.pending_seconds, 60.0);
         assert_eq!(s.summary(), "3 of 10 files analysed");
         p.set_phase(Phase::Analysing);
         assert!(p.snapshot().scanning);

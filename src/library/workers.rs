@@ -1,13 +1,15 @@
 //! The second pass of a scan: analyse the planned files on a pool of threads while this thread
 //! writes their results in batches and, after each batch, publishes the grown catalog and the
 //! new counts. Music starts with the first tracks analysed and the library grows under it.
+//! Beside the pool, one thread reads every planned file's headers (tags, stated length) — the
+//! cheap part of the first pass, done alongside so it never delays the first music.
 //! Workers never touch the store: only the writer does, between their results.
 use super::measure::analyse_file;
 use super::plan::{identify, root_of, Job};
 use super::progress::Progress;
 use super::scan::{ScanError, ScanReport};
 use super::status::{LibraryProgress, Phase};
-use super::tags::read_tags;
+use super::tags::{read_header, read_tags};
 use crate::catalog::LiveCatalog;
 use crate::model::{Analysis, Tags, TrackId};
 use crate::store::{FileChange, Store};
@@ -40,6 +42,8 @@ enum Outcome {
     Failed(Job, String),
     /// The file went away before it could be read.
     Gone(Job),
+    /// What the file's headers say (not a result: the file is still to analyse).
+    Described(PathBuf, Tags, Option<crate::units::Frames>),
 }
 
 /// Analyses `jobs` on `threads` threads (0: one per core), writing as results come.
@@ -70,9 +74,29 @@ pub(super) fn run(
     };
     let (tx, rx) = mpsc::channel();
     let total = jobs.len();
+    let unread: Vec<PathBuf> = jobs
+        .iter()
+        .filter(|j| j.id.is_none())
+        .map(|j| j.file.path.clone())
+        .collect();
     std::thread::scope(|scope| {
         let (analysed, stop) = (&analysed, &stop);
         let pool = &pool;
+        let headers = tx.clone();
+        scope.spawn(move || {
+            for path in unread {
+                if stop() {
+                    return;
+                }
+                let h = read_header(&path);
+                if headers
+                    .send(Outcome::Described(path, h.tags, h.duration))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
         scope.spawn(move || {
             pool.install(|| {
                 jobs.into_par_iter().for_each_with(tx, |tx, job| {
@@ -95,6 +119,13 @@ pub(super) fn run(
             let mut done = 0;
             loop {
                 match rx.recv_timeout(FLUSH_EVERY / 4) {
+                    Ok(Outcome::Described(path, tags, duration)) => {
+                        writer.batch.push(FileChange::Described {
+                            path,
+                            tags,
+                            duration,
+                        });
+                    }
                     Ok(result) => {
                         done += 1;
                         progress.step();
@@ -104,9 +135,11 @@ pub(super) fn run(
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
                 let first = hooks.catalog.is_some_and(|c| c.current().is_empty());
+                // The very first track goes out at once (nothing plays until it does); headers
+                // alone wait for a full batch or the next second.
                 if writer.batch.len() >= BATCH
-                    || (!writer.batch.is_empty()
-                        && (first || writer.last_flush.elapsed() >= FLUSH_EVERY))
+                    || (first && !writer.touched.is_empty())
+                    || (!writer.batch.is_empty() && writer.last_flush.elapsed() >= FLUSH_EVERY)
                 {
                     writer.flush()?;
                 }
@@ -200,6 +233,7 @@ impl Writer<'_, '_> {
                     reason,
                 });
             }
+            Outcome::Described(..) => {}
             Outcome::Gone(job) => {
                 if let Some(root) = root_of(roots, &job.file.path).filter(|r| !r.is_dir()) {
                     // The whole folder went away (unmounted): stop, and keep what the store

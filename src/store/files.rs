@@ -16,6 +16,8 @@ pub struct FileCounts {
     pub failed: u64,
     /// Files still to analyse.
     pub pending: u64,
+    /// Music the pending files hold, as their headers state (none counted where not read yet).
+    pub pending_audio: crate::units::Frames,
 }
 
 /// Files that can no longer hold a track id and an error at once, and may hold neither (a
@@ -33,6 +35,14 @@ pub(super) const PENDING_MIGRATION: &str = "
     DROP TABLE files;
     ALTER TABLE files_new RENAME TO files;
     CREATE INDEX files_by_track ON files(track_id);";
+
+/// What the first pass reads from every file's headers before analysis: its tags and stated
+/// length, so the library is known (and counted in hours) long before it is analysed.
+pub(super) const HEADER_MIGRATION: &str = "
+    ALTER TABLE files ADD COLUMN title TEXT NULL;
+    ALTER TABLE files ADD COLUMN artist TEXT NULL;
+    ALTER TABLE files ADD COLUMN album TEXT NULL;
+    ALTER TABLE files ADD COLUMN header_frames INTEGER NULL;";
 
 impl Store {
     /// Every file row, in path order (the scanner loads them all once per scan).
@@ -81,7 +91,9 @@ impl Store {
     pub fn file_counts(&self) -> Result<FileCounts, StoreError> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*), COUNT(track_id), COUNT(error),
-                 SUM(track_id IS NULL AND error IS NULL) FROM files",
+                 SUM(track_id IS NULL AND error IS NULL),
+                 SUM(CASE WHEN track_id IS NULL AND error IS NULL THEN header_frames END)
+             FROM files",
             [],
             |row| {
                 let n = |i| {
@@ -93,8 +105,68 @@ impl Store {
                     analysed: n(1)?,
                     failed: n(2)?,
                     pending: n(3)?,
+                    pending_audio: crate::units::Frames(n(4)?),
                 })
             },
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Tags;
+    use crate::store::{FileChange, FileStat};
+    use crate::units::Frames;
+
+    #[test]
+    fn pending_files_are_counted_with_what_their_headers_say() {
+        let mut store = Store::open_in_memory().unwrap();
+        let file = |p: &str| FileStat {
+            path: PathBuf::from(p),
+            size: 10,
+            mtime_ns: 1,
+        };
+        store
+            .apply(&[
+                FileChange::Pending {
+                    file: file("/m/a.flac"),
+                },
+                FileChange::Pending {
+                    file: file("/m/b.flac"),
+                },
+                FileChange::Failed {
+                    file: file("/m/c.wma"),
+                    reason: "Windows Media Audio is not supported".into(),
+                },
+            ])
+            .unwrap();
+        let tags = Tags {
+            title: "A".into(),
+            artist: "Someone".into(),
+            album: "First".into(),
+        };
+        store
+            .apply(&[
+                FileChange::Described {
+                    path: PathBuf::from("/m/a.flac"),
+                    tags,
+                    duration: Some(Frames::from_secs(180.0)),
+                },
+                // A file gone meanwhile: nothing to describe, nothing fails.
+                FileChange::Described {
+                    path: PathBuf::from("/m/gone.flac"),
+                    tags: Tags::default(),
+                    duration: None,
+                },
+            ])
+            .unwrap();
+        let counts = store.file_counts().unwrap();
+        assert_eq!(
+            (counts.known, counts.analysed, counts.failed, counts.pending),
+            (3, 0, 1, 2)
+        );
+        assert_eq!(counts.pending_audio, Frames::from_secs(180.0));
+        assert_eq!(store.pending_files().unwrap().len(), 2);
     }
 }

@@ -52,6 +52,8 @@ const MIGRATIONS: &[&str] = &[
     tracks::FEATURES_MIGRATION,
     // 4: a file may be pending (known, not analysed yet): neither a track nor an error.
     files::PENDING_MIGRATION,
+    // 5: tags and stated length of every file, read by the first pass.
+    files::HEADER_MIGRATION,
 ];
 
 /// Why the store failed. Every variant means "stop": the database is unusable or the query is

@@ -51,6 +51,13 @@ pub enum FileChange {
     /// A file found on disk and not analysed yet (new, changed, or left over from a scan that
     /// stopped): it counts as known, and the next scan analyses it.
     Pending { file: FileStat },
+    /// What a file's headers say (the first pass reads them for every file it records):
+    /// its tags, and its length when stated.
+    Described {
+        path: PathBuf,
+        tags: Tags,
+        duration: Option<Frames>,
+    },
     /// The file is gone from disk. Its track's analysis is kept (it is returned again as soon
     /// as a file with that content reappears) but the track is no longer playable.
     Removed { path: PathBuf },
@@ -148,6 +155,24 @@ impl Store {
                 }
                 FileChange::Failed { file, reason } => (file, None, Some(reason.as_str())),
                 FileChange::Pending { file } => (file, None, None),
+                FileChange::Described {
+                    path,
+                    tags,
+                    duration,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE files SET title = ?2, artist = ?3, album = ?4, header_frames = ?5
+                         WHERE path = ?1",
+                    )?
+                    .execute(params![
+                        path_text(path)?,
+                        tags.title,
+                        tags.artist,
+                        tags.album,
+                        duration.map(frames_int).transpose()?,
+                    ])?;
+                    continue;
+                }
                 FileChange::Removed { path } => {
                     tx.prepare_cached("DELETE FROM files WHERE path = ?1")?
                         .execute([path_text(path)?])?;
