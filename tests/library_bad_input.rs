@@ -1,6 +1,9 @@
 //! Bad library input never stops a scan and never costs the store what it knew: unreadable
 //! files and folders (permissions), file names that are not UTF-8, symlink loops, and a
 //! library folder that goes away (unmounted) in the middle of a scan.
+mod common;
+
+use common::write_tone;
 use drift::library::scan::{scan, ScanError, ScanOptions};
 use drift::store::Store;
 use std::os::unix::ffi::OsStrExt;
@@ -8,22 +11,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn write_tone(path: &Path, secs: f64, freq: f64) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(secs * 44_100.0) as u64 {
-        let s = (std::f64::consts::TAU * freq * i as f64 / 44_100.0).sin() * 12_000.0;
-        w.write_sample(s as i16).unwrap();
-        w.write_sample(s as i16).unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();

@@ -2,30 +2,8 @@
 //! under it; files added, renamed and removed on disk are picked up without a restart.
 mod common;
 
-use common::{client, get_json, read_bytes, Server};
-use std::path::Path;
+use common::{client, get_json, read_bytes, write_tone, Server};
 use std::time::{Duration, Instant};
-
-/// Writes a 16-bit stereo WAV of `secs`: a tone of `freq` Hz with a slow tremolo, so every
-/// file has different content (and a different id).
-fn write_tone(path: &Path, secs: f64, freq: f64) {
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..(secs * 44_100.0) as u64 {
-        let t = i as f64 / 44_100.0;
-        let s = (std::f64::consts::TAU * freq * t).sin()
-            * (0.6 + 0.3 * (std::f64::consts::TAU * 0.5 * t).sin())
-            * 12_000.0;
-        w.write_sample(s as i16).unwrap();
-        w.write_sample(s as i16).unwrap();
-    }
-    w.finalize().unwrap();
-}
 
 fn library_status(server: &Server) -> serde_json::Value {
     get_json(&server.url("/api/library")).unwrap()

@@ -151,6 +151,27 @@ pub fn read_bytes(r: &mut impl std::io::Read, n: usize, timeout: Duration) -> Ve
     out
 }
 
+/// Writes a 16-bit stereo WAV of `secs`: a tone of `freq` Hz with a slow tremolo, so files of
+/// different frequencies have different content (and different ids).
+pub fn write_tone(path: &Path, secs: f64, freq: f64) {
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..(secs * 44_100.0) as u64 {
+        let t = i as f64 / 44_100.0;
+        let s = (std::f64::consts::TAU * freq * t).sin()
+            * (0.6 + 0.3 * (std::f64::consts::TAU * 0.5 * t).sin())
+            * 12_000.0;
+        w.write_sample(s as i16).unwrap();
+        w.write_sample(s as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
 pub fn have(cmd: &str) -> bool {
     Command::new(cmd).arg("-version").output().is_ok()
 }
