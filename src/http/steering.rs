@@ -143,8 +143,12 @@ pub async fn steer(
         })?;
     let catalog = app.catalog();
     let (current, heard) = settled_context(&h, &catalog).await;
-    let space = catalog.space();
-    let possible = current.is_some_and(|from| !candidates(space, from, dir, &heard, 1).is_empty());
+    // The first use of a catalog snapshot builds its feature space: not on an async worker.
+    let possible = tokio::task::spawn_blocking(move || {
+        current.is_some_and(|from| !candidates(catalog.space(), from, dir, &heard, 1).is_empty())
+    })
+    .await
+    .map_err(ApiError::internal)?;
     if !possible {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
