@@ -323,3 +323,41 @@ fn idle_sessions_park_and_resume_where_they_were() {
     assert!((1.5..=3.2).contains(&pos), "resumed at {pos}");
     assert_eq!(get_json(&server.url("/health")).unwrap()["sessions"], 1);
 }
+
+/// A saved session whose snapshot cannot be read (written by another Drift, or damaged) is not
+/// dropped in silence: it resumes as a new stream, and `/metrics` counts it.
+#[test]
+fn an_unreadable_session_snapshot_starts_a_new_stream_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 3);
+    let data = dir.path().join("data");
+    let mut server = Server::start(&lib, &data, &[]);
+    let (fp, _) = create(&server);
+    server.kill();
+    {
+        let store = drift::store::Store::open(&data).unwrap();
+        let row = store
+            .load_session(&fp)
+            .unwrap()
+            .expect("the session was saved");
+        store
+            .save_session(&drift::store::SessionRow {
+                snapshot: Some("{\"checkpoint\": 42".into()),
+                ..row
+            })
+            .unwrap();
+    }
+    let server = server.restart(false);
+    let boot = get_json(&server.url(&format!("/stream/bootstrap?session={fp}"))).unwrap();
+    assert_eq!(boot["fingerprint"], fp.as_str(), "{boot}");
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("drift_session_snapshots_unreadable_total 1"),
+        "{metrics}"
+    );
+}

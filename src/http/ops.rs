@@ -103,6 +103,11 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         out,
         "# HELP drift_encoder_realtime_factor Audio seconds rendered per second of engine thread time (best session).\n# TYPE drift_encoder_realtime_factor gauge\ndrift_encoder_realtime_factor {rtf:.1}"
     );
+    let _ = writeln!(
+        out,
+        "# HELP drift_session_snapshots_unreadable_total Saved sessions whose snapshot could not be read (they started a new stream).\n# TYPE drift_session_snapshots_unreadable_total counter\ndrift_session_snapshots_unreadable_total {}",
+        app.registry.unreadable_snapshots()
+    );
     let library = app.library.snapshot();
     let _ = writeln!(
         out,

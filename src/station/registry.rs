@@ -7,6 +7,7 @@ use crate::catalog::LiveCatalog;
 use crate::store::{SessionRow, Store, StoreError};
 use base64::Engine as _;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -83,6 +84,9 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     params: SessionParams,
     store: Arc<Mutex<Store>>,
+    /// Saved sessions whose snapshot could not be read (a Drift that wrote another shape, a
+    /// damaged row): each resumed as a new stream, logged, and counted for `/metrics`.
+    unreadable_snapshots: AtomicU64,
 }
 
 impl Registry {
@@ -98,6 +102,7 @@ impl Registry {
             clock,
             params,
             store,
+            unreadable_snapshots: AtomicU64::new(0),
         }
     }
 
@@ -137,10 +142,17 @@ impl Registry {
         let Some(row) = self.store().load_session(fp)? else {
             return Ok(None);
         };
-        let snapshot = row
-            .snapshot
-            .as_deref()
-            .and_then(|s| serde_json::from_str::<Snapshot>(s).ok());
+        let snapshot = row.snapshot.as_deref().and_then(|s| {
+            serde_json::from_str::<Snapshot>(s)
+                .inspect_err(|e| {
+                    self.unreadable_snapshots.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        session = fp,
+                        "cannot read the saved session ({e}): it starts a new stream"
+                    );
+                })
+                .ok()
+        });
         self.start(row.fingerprint, row.owner, snapshot).map(Some)
     }
 
@@ -207,6 +219,11 @@ impl Registry {
         });
         sessions.insert(fp, handle.clone());
         Ok(handle)
+    }
+
+    /// Saved sessions whose snapshot could not be read since the server started.
+    pub fn unreadable_snapshots(&self) -> u64 {
+        self.unreadable_snapshots.load(Ordering::Relaxed)
     }
 
     pub fn running(&self) -> Vec<Arc<Handle>> {
