@@ -223,6 +223,14 @@ impl FrameSplitter {
             };
             let len = header.frame_len();
             if rest.len() < len {
+                if at_end && self.synced.is_some() {
+                    // The input was cut in the middle of this frame (a stream read up to a
+                    // byte count): the rest is its beginning, not a place to look for frames.
+                    // Looking would accept a false sync in the audio data as a last frame.
+                    self.skipped_bytes += rest.len() as u64;
+                    at += rest.len();
+                    break;
+                }
                 if at_end {
                     self.synced = None;
                     self.skipped_bytes += 1;

@@ -167,6 +167,29 @@ fn garbage_between_frames_and_id3_tags_are_skipped() {
 }
 
 #[test]
+fn a_stream_cut_mid_frame_yields_no_false_frame_from_the_cut_tail() {
+    // The last frame's payload holds what looks like a short frame (32 kbps, 48 kHz: 96
+    // bytes) that fits in the cut-off tail: it must not come out as a frame.
+    let mut data = stream();
+    let false_sync = frame([0xFF, 0xFB, 0x14, 0x64], 0xAA);
+    assert_eq!(false_sync.len(), 96);
+    let last = data.len() - frame([0xFF, 0xFB, 0xB0, 0x64], 0).len();
+    data[last + 20..last + 20 + 96].copy_from_slice(&false_sync);
+    // Cut so the false frame ends the input (too short to be checked against a next header).
+    let cut = &data[..last + 20 + 96 + 2];
+    let got = split_all(cut);
+    assert_eq!(
+        got.len(),
+        8,
+        "{:?}",
+        got.iter()
+            .map(|f| f.header.bitrate_kbps)
+            .collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|f| f.header.sample_rate == 44_100));
+}
+
+#[test]
 fn a_truncated_last_frame_is_dropped() {
     let data = stream();
     let got = split_all(&data[..data.len() - 10]);
