@@ -131,6 +131,13 @@ export class FrameSplitter {
       const end = at + header.length;
       if (end > buf.length) {
         if (!atEnd) break; // the rest of the frame comes with the next chunk
+        if (this.synced) {
+          // The input was cut inside this frame: the rest is its beginning. Searching it for
+          // headers would take a false sync in the audio data as a last frame.
+          for (let i = at; i < buf.length; i++) this.skip();
+          at = buf.length;
+          break;
+        }
         this.skip();
         at += 1;
         continue;

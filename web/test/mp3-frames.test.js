@@ -189,6 +189,19 @@ test('flush() drops a partial frame', () => {
   assert.equal(splitter.skippedBytes, 100);
 });
 
+test('flush() of a stream cut inside a frame takes no false sync from the cut tail', () => {
+  // The third frame's payload holds a short "frame" (32 kbps at 48 kHz: 96 bytes) that would fit
+  // in the cut-off bytes: it is audio data, not a frame.
+  const third = frame192(2);
+  const fake = frame([0xff, 0xfb, 0x14, 0x00], 96, 9);
+  third.set(fake, 20);
+  const data = concat([FRAMES[0], FRAMES[1], third]);
+  const cut = data.subarray(0, 626 + 627 + 20 + 96 + 2);
+  const { frames, splitter } = runSplitter(0, [cut], true);
+  assert.deepEqual(frames, expected(0, FRAMES.slice(0, 2)));
+  assert.equal(splitter.skippedBytes, 20 + 96 + 2);
+});
+
 test('a change of sample rate is followed and positions stay exact', () => {
   // MPEG-1 192 kbps at 48 kHz: 144 × 192000 / 48000 = 576 bytes.
   const f48 = [0, 1, 2].map((i) => frame([0xff, 0xfb, 0xb4, 0x00], 576, 50 + i));
