@@ -9,12 +9,13 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
 pub async fn health(State(app): State<App>) -> impl IntoResponse {
+    let library = app.library.snapshot();
     Json(json!({
         "status": "ok",
         "instanceId": app.instance_id,
         "tracks": app.catalog().len(),
-        "scanComplete": app.library.snapshot().scans > 0,
-        "library": app.library.snapshot(),
+        "scanComplete": library.scans > 0,
+        "library": library,
         "sessions": app.registry.running().len(),
     }))
 }

@@ -29,6 +29,8 @@ pub struct Job {
 /// What the walk and the comparison found.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// The library folders as absolute, resolved paths.
+    pub roots: Vec<PathBuf>,
     /// Audio files seen (including those whose name cannot be stored).
     pub seen: usize,
     pub unchanged: usize,
@@ -76,6 +78,7 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
     // of an older version) are analysed again even where their files have not changed.
     let analysed = store.analysed_ids()?;
     let mut plan = Plan {
+        roots,
         seen: found.files.len() + found.unnamable.len(),
         ..Plan::default()
     };
@@ -133,9 +136,10 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
         }
     }
     plan.unreadable = found.unreadable.clone();
-    if roots.iter().any(|r| !r.is_dir()) {
+    if plan.roots.iter().any(|r| !r.is_dir()) {
         return Err(PlanError::Library {
-            path: roots
+            path: plan
+                .roots
                 .iter()
                 .find(|r| !r.is_dir())
                 .cloned()

@@ -118,13 +118,9 @@ pub fn scan_with(
 
     let analysing = Instant::now();
     let progress = Progress::new("analysing", plan.jobs.len(), opts.progress);
-    let roots: Vec<PathBuf> = libraries
-        .iter()
-        .map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone()))
-        .collect();
     let result = workers::run(
         plan.jobs,
-        &roots,
+        &plan.roots,
         store,
         opts.threads,
         hooks,

@@ -197,32 +197,24 @@ fn run(cfg: &LibraryConfig, catalog: &LiveCatalog, progress: &LibraryProgress, s
 
 /// Sleeps until a change has settled, `wait` has passed, or the service stops (false).
 fn wait_for_change(shared: &Shared, wait: Duration) -> bool {
-    let deadline = Instant::now() + wait;
+    let periodic = Instant::now() + wait;
     let mut wake = shared.lock();
     loop {
         if wake.stop {
             return false;
         }
+        // After a change: once quiet for a moment, or once waited long enough.
+        let due = match (wake.first_change, wake.last_change) {
+            (Some(first), Some(last)) => (last + QUIET).min(first + QUIET_AT_MOST),
+            _ => periodic,
+        };
         let now = Instant::now();
-        if let (Some(first), Some(last)) = (wake.first_change, wake.last_change) {
-            // Settle: quiet for a moment, or waited long enough.
-            let quiet_until = last + QUIET;
-            if now >= quiet_until || now >= first + QUIET_AT_MOST {
-                return true;
-            }
-            wake = shared
-                .bell
-                .wait_timeout(wake, quiet_until - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-            continue;
-        }
-        if now >= deadline {
+        if now >= due {
             return true;
         }
         wake = shared
             .bell
-            .wait_timeout(wake, deadline - now)
+            .wait_timeout(wake, due - now)
             .unwrap_or_else(|p| p.into_inner())
             .0;
     }
