@@ -65,6 +65,11 @@ pub struct MixArgs {
     /// Loudness every track is brought to, in LUFS.
     #[arg(long, env = "DRIFT_TARGET_LUFS", default_value_t = crate::config::DEFAULT_TARGET_LUFS, allow_hyphen_values = true)]
     pub target_lufs: f64,
+    /// LAME's algorithm quality, 0 (best, slowest) … 9 (fastest). Higher numbers let one machine
+    /// render more sessions at once; see docs/PERFORMANCE.md for the trade-off.
+    #[arg(long, env = "DRIFT_ENCODER_QUALITY", default_value_t = crate::audio::encode::STREAM_QUALITY,
+          value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub encoder_quality: u8,
 }
 
 #[derive(Args, Debug)]
@@ -220,6 +225,14 @@ pub struct ServeArgs {
     /// Seconds without listeners after which a session's engine is parked (saved and stopped).
     #[arg(long, env = "DRIFT_IDLE_TIMEOUT", default_value_t = 120.0)]
     pub idle_timeout: f64,
+    /// Sessions rendering at once at most (each runs an encoder); above it new sessions get
+    /// `503` and players a page saying the station is full. 0: derived from the cores and the
+    /// measured cost of a session at this bitrate and encoder quality.
+    #[arg(long, env = "DRIFT_MAX_SESSIONS", default_value_t = 0)]
+    pub max_sessions: usize,
+    /// New sessions one client address may create per minute (`429` above it); 0: no limit.
+    #[arg(long, env = "DRIFT_SESSIONS_PER_MINUTE", default_value_t = 6)]
+    pub sessions_per_minute: u32,
     /// Run the station's clock this many times faster than real time (for tests).
     #[arg(long, env = "DRIFT_TIME_SCALE", default_value_t = 1.0, hide = true)]
     pub time_scale: f64,

@@ -185,6 +185,7 @@ pub fn mix_config(m: &MixArgs) -> Result<MixConfig, CommandError> {
         crossfade: Frames::from_secs(m.crossfade),
         target_loudness: Db(m.target_lufs),
         bitrate: m.bitrate,
+        lame_quality: m.encoder_quality,
         ..MixConfig::default()
     };
     cfg.validate().map_err(CommandError::Usage)?;
