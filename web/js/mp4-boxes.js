@@ -76,6 +76,12 @@ function child(bytes, parent, type) {
   return children(bytes, parent.body, parent.end).find((c) => c.type === type) ?? null;
 }
 
+// A box whose body is shorter than the fields about to be read is corrupt: reading on would
+// take bytes of the next box, or undefined past the end, which turns into NaN times.
+function need(box, bodyLength) {
+  if (box.body + bodyLength > box.end) throw new RangeError(`truncated ${box.type}`);
+}
+
 // The whole `bytes` seen as one box.
 function root(bytes) {
   const h = boxHeader(bytes, 0);
@@ -187,7 +193,7 @@ export function parseFragment(moofBytes, mdatBytes, timescale = DEFAULT_TIMESCAL
     let cursor = payloadStart;
     for (const trun of children(moofBytes, traf.body, traf.end)) {
       if (trun.type !== 'trun') continue;
-      const run = readTrun(moofBytes, trun);
+      const run = readTrun(moofBytes, trun, payloadEnd - payloadStart);
       if (run.dataOffset !== null && !tfhd.absoluteBase) cursor = run.dataOffset;
       for (const sample of run.samples) {
         const size = sample.size ?? tfhd.sampleSize ?? defaults.sampleSize;
@@ -238,11 +244,17 @@ function readTfhd(bytes, box) {
 }
 
 function readTfdt(bytes, box) {
+  need(box, 8);
   const version = bytes[box.body];
+  if (version === 1) need(box, 12);
   return version === 1 ? u64(bytes, box.body + 4) : u32(bytes, box.body + 4);
 }
 
-function readTrun(bytes, box) {
+// `maxSamples`: the mdat's payload length. A trun without per-sample fields takes every size
+// from the defaults, so nothing in the box bounds its count; a count beyond one sample per
+// payload byte is corrupt, and looping over it would take minutes and gigabytes.
+function readTrun(bytes, box, maxSamples) {
+  need(box, 8);
   const flags = u32(bytes, box.body) & 0xffffff;
   const count = u32(bytes, box.body + 4);
   let at = box.body + 8;
@@ -256,6 +268,7 @@ function readTrun(bytes, box) {
     (f) => flags & f,
   ).length;
   if (at + count * fields * 4 > box.end) throw new RangeError('truncated trun');
+  if (count > maxSamples) throw new RangeError(`trun of ${count} samples for ${maxSamples} bytes`);
   const samples = [];
   for (let i = 0; i < count; i += 1) {
     const sample = { duration: undefined, size: undefined };
@@ -284,12 +297,14 @@ function readInit(moovBytes) {
   if (mdhd) {
     // version 1 has 64-bit creation and modification times before the timescale.
     const at = mdhd.body + 4 + (moovBytes[mdhd.body] === 1 ? 16 : 8);
+    need(mdhd, at + 4 - mdhd.body);
     const timescale = u32(moovBytes, at);
     if (timescale > 0) info.timescale = timescale;
   }
   const mvex = child(moovBytes, moov, 'mvex');
   const trex = mvex && child(moovBytes, mvex, 'trex');
   if (trex) {
+    need(trex, 20);
     info.sampleDuration = u32(moovBytes, trex.body + 12);
     info.sampleSize = u32(moovBytes, trex.body + 16);
   }
@@ -342,7 +357,13 @@ export class Mp4Reader {
         this.moof = null;
         this.between = [];
       } else if (this.moof !== null) {
+        // Kept for the data offsets that span them, so bounded like one box: a moof followed
+        // by endless other boxes is corrupt, not something to buffer forever.
         this.between.push(box.bytes);
+        const held = this.between.reduce((n, b) => n + b.length, 0);
+        if (held > this.splitter.maxBoxSize) {
+          throw new RangeError(`${held} bytes of boxes between a moof and its mdat`);
+        }
       } else if (box.type === 'ftyp') {
         this.preamble = [box.bytes];
       }
