@@ -9,6 +9,17 @@ export const FRAME_SECS = 1152 / 44100;
 export const indexOf = (pos) => Math.round(pos / FRAME_SECS);
 /** The stream position (seconds) at which frame `idx` starts. */
 export const posOf = (idx) => idx * FRAME_SECS;
+/**
+ * The stream position (seconds) in an `X-Drift-Position` response header: 0 when the header is
+ * missing (a proxy that drops it), null when it cannot be a position (not a number, negative,
+ * or so large that its frame index is not exact) — then the frames cannot be placed at all.
+ */
+export function parsePosition(header) {
+  if (header === null || header === undefined) return 0;
+  // Plain decimal only: Number() alone would also take '', '0x10' and 'Infinity'.
+  const pos = /^\s*\d+(\.\d*)?(e[+-]?\d+)?\s*$/i.test(header) ? Number(header) : NaN;
+  return pos >= 0 && Number.isSafeInteger(indexOf(pos)) ? pos : null;
+}
 
 export class FrameHistory {
   /** `keepSeconds`: how much already-heard audio is kept behind the play point. */

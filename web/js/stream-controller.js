@@ -10,7 +10,7 @@ import { IcyStripper } from './icy.js';
 import { FrameSplitter } from './mp3-frames.js';
 import { Mp4Reader } from './mp4-boxes.js';
 import { StateMachine } from './player-state.js';
-import { FrameHistory, CueList, indexOf, posOf, FRAME_SECS } from './frame-history.js';
+import { FrameHistory, CueList, indexOf, posOf, parsePosition, FRAME_SECS } from './frame-history.js';
 import { chooseMode, MseSink } from './mse-sink.js';
 import { DirectPlayer } from './direct-player.js';
 
@@ -200,7 +200,10 @@ export class StreamController extends EventTarget {
       if (resp.status === 404) this.fsm.send('fail', 'this session no longer exists');
       return false;
     }
-    const startIdx = indexOf(parseFloat(resp.headers.get('x-drift-position') ?? '0'));
+    const start = parsePosition(resp.headers.get('x-drift-position'));
+    // A garbled position would put every frame at NaN: treat it as a failed connection.
+    if (start === null) { ac.abort(); return false; }
+    const startIdx = indexOf(start);
     this.lastByteAt = Date.now();
     this.fsm.send(this.audio.paused || this.sink.ahead() < 0.2 ? 'connected' : 'resumed');
     this.pump(my, ac, resp, startIdx, mp4).catch((e) => {

@@ -1,7 +1,8 @@
 // The frames kept for "save" and the titles placed on the stream timeline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameHistory, CueList, FRAME_SECS, indexOf, posOf } from '../js/frame-history.js';
+import { FrameHistory, CueList, FRAME_SECS, indexOf, parsePosition, posOf } from '../js/frame-history.js';
+import { property } from './fuzz.js';
 import { chooseMode } from '../js/mse-sink.js';
 
 const frame = (idx) => Uint8Array.from([idx & 0xff, (idx >> 8) & 0xff, 7]);
@@ -98,4 +99,23 @@ test('the player path is chosen by probing MediaSource, never by the user agent'
   assert.equal(chooseMode({ MediaSource: ms([]) }).kind, 'direct');
   assert.equal(chooseMode(chromium, 'direct').kind, 'direct');
   assert.equal(chooseMode({ MediaSource: ms(['audio/mpeg', 'audio/mp4; codecs="mp3"']) }, 'mp4').format, 'mp4');
+});
+
+test('X-Drift-Position: what the server writes reads back; anything else is null, never NaN', () => {
+  assert.equal(parsePosition('123.456789'), 123.456789);
+  assert.equal(parsePosition(' 0 '), 0);
+  assert.equal(parsePosition('1e3'), 1000);
+  assert.equal(parsePosition(null), 0); // header missing
+  // Each of these once became a NaN start index (parseFloat), and every frame a NaN position.
+  for (const bad of ['', 'abc', '-1', 'NaN', 'Infinity', '1e300', '12abc', '0x10', '1,5']) {
+    assert.equal(parsePosition(bad), null, bad);
+  }
+  const chars = ['0', '1', '9', '.', '-', '+', 'e', 'E', ' ', 'x', 'I', 'n', ','];
+  property('x-drift-position', 2000, (rng) => {
+    const text = Array.from({ length: rng.int(12) }, () => rng.pick(chars)).join('');
+    const pos = parsePosition(text);
+    if (pos === null) return;
+    assert.ok(Number.isFinite(pos) && pos >= 0, `${text} -> ${pos}`);
+    assert.ok(Number.isSafeInteger(indexOf(pos)), text);
+  });
 });
