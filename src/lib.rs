@@ -14,6 +14,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod framing;
+#[cfg(test)]
+pub(crate) mod fuzz;
 pub mod http;
 pub mod library;
 pub mod model;

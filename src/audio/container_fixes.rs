@@ -28,6 +28,9 @@ pub(super) fn aiff_overcount(params: &CodecParameters) -> u64 {
 /// FLAC metadata block types (FLAC format, METADATA_BLOCK_HEADER).
 const PADDING: u8 = 1;
 const PICTURE: u8 = 6;
+/// Metadata blocks walked at most. Real files have a handful; a damaged one whose blocks are
+/// all empty would otherwise cost a seek and a patch per 4 bytes of the file, for every open.
+const MAX_METADATA_BLOCKS: usize = 1024;
 
 /// A FLAC file as symphonia should see it: every PICTURE block's header says PADDING instead,
 /// which the reader skips with a seek. Only those header bytes differ from the file.
@@ -45,7 +48,10 @@ impl FlacWithoutPictures {
         let len = file.metadata()?.len();
         let mut patches = Vec::new();
         let mut at = 4;
-        while at + 4 <= len {
+        for _ in 0..MAX_METADATA_BLOCKS {
+            if at + 4 > len {
+                break;
+            }
             file.seek(SeekFrom::Start(at))?;
             let mut h = [0u8; 4];
             file.read_exact(&mut h)?;
@@ -170,7 +176,7 @@ fn find_atom(
     end: u64,
     kind: &[u8; 4],
 ) -> std::io::Result<Option<(u64, u64)>> {
-    while at + 8 <= end {
+    while end.saturating_sub(at) >= 8 {
         let h = read_at::<8>(file, at)?;
         let mut size = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64;
         let mut body = at + 8;
@@ -180,13 +186,16 @@ fn find_atom(
         } else if size == 0 {
             size = end - at;
         }
-        if size < body - at {
-            return Ok(None);
-        }
+        // A 64-bit size can point past the end of any file (and wrap `at` back to a box
+        // already seen, looping for ever).
+        let next = match at.checked_add(size) {
+            Some(next) if size >= body - at => next,
+            _ => return Ok(None),
+        };
         if &h[4..8] == kind {
-            return Ok(Some((body, (at + size).min(end))));
+            return Ok(Some((body, next.min(end))));
         }
-        at += size;
+        at = next;
     }
     Ok(None)
 }
@@ -204,6 +213,10 @@ fn read_at<const N: usize>(file: &mut File, at: u64) -> std::io::Result<[u8; N]>
     file.read_exact(&mut b)?;
     Ok(b)
 }
+
+#[cfg(test)]
+#[path = "container_fixes_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

@@ -276,3 +276,7 @@ pub fn split_all(data: &[u8]) -> Vec<Mp3Frame> {
 #[cfg(test)]
 #[path = "mp3_frames_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "mp3_frames_props.rs"]
+mod props;

@@ -148,3 +148,26 @@ fn extension_lists_do_not_overlap() {
         assert_eq!(ext.to_ascii_lowercase(), *ext);
     }
 }
+
+#[test]
+fn random_and_mutated_heads_never_panic() {
+    use crate::fuzz::{check, mutate, random_bytes};
+    use rand::Rng;
+    let valid: Vec<Vec<u8>> = samples().into_iter().map(|(b, _)| b).collect();
+    check("sniff any head", 1000, |rng| {
+        let head = if rng.gen_bool(0.5) {
+            let pick = rng.gen_range(0..valid.len());
+            mutate(rng, &valid[pick])
+        } else {
+            random_bytes(rng, SNIFF_BYTES)
+        };
+        let _ = sniff(&head);
+    });
+}
+
+#[test]
+fn a_head_of_nested_empty_id3_tags_is_sniffed_without_deep_recursion_trouble() {
+    // Each empty tag is 10 bytes, so a whole head of them nests sniff about 400 deep.
+    let head = b"ID3\x04\x00\x00\x00\x00\x00\x00".repeat(SNIFF_BYTES / 10);
+    assert_eq!(sniff(&head), Some(Format::Id3Tagged));
+}

@@ -91,6 +91,10 @@ pub fn strip(data: &[u8], metaint: usize) -> (Vec<u8>, Vec<(usize, String)>) {
 }
 
 #[cfg(test)]
+#[path = "icy_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

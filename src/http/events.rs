@@ -22,6 +22,13 @@ fn sse(id: Option<u64>, e: &StationEvent) -> Event {
     }
 }
 
+/// The event id in a `Last-Event-ID` header: a decimal `u64` (what `sse` writes), spaces
+/// around it allowed. Anything else is no id at all: the client then gets `hello` and live
+/// events, as on a first connection.
+pub fn parse_last_event_id(header: &str) -> Option<u64> {
+    header.trim().parse().ok()
+}
+
 pub async fn events(
     State(app): State<App>,
     Path(fp): Path<String>,
@@ -32,7 +39,7 @@ pub async fn events(
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .and_then(parse_last_event_id);
     let sub = session.subscribe(last_id);
     let now = session.now_and_next();
     let hello = StationEvent::Hello {
@@ -57,4 +64,36 @@ pub async fn events(
     });
     let all = stream::iter(first).chain(live).map(Ok);
     Ok(Sse::new(all).keep_alive(KeepAlive::new().interval(Duration::from_secs(10))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_last_event_id;
+    use crate::fuzz::{check, random_bytes};
+    use rand::Rng;
+
+    #[test]
+    fn last_event_id_reads_what_the_server_writes_and_nothing_else() {
+        assert_eq!(parse_last_event_id(" 42 "), Some(42));
+        assert_eq!(parse_last_event_id(&u64::MAX.to_string()), Some(u64::MAX));
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "18446744073709551616",
+            "abc",
+            "0x10",
+            "1 2",
+        ] {
+            assert_eq!(parse_last_event_id(bad), None, "{bad}");
+        }
+        check("last-event-id", 2000, |rng| {
+            let n: u64 = rng.gen();
+            assert_eq!(parse_last_event_id(&n.to_string()), Some(n));
+            let text = String::from_utf8_lossy(&random_bytes(rng, 24)).into_owned();
+            if let Some(id) = parse_last_event_id(&text) {
+                assert_eq!(text.trim().trim_start_matches('+').parse::<u64>(), Ok(id));
+            }
+        });
+    }
 }

@@ -172,3 +172,32 @@ pub fn parse_position(s: &str) -> Result<StreamPos, ApiError> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_position;
+    use crate::fuzz::{check, random_bytes};
+    use crate::units::StreamPos;
+    use rand::Rng;
+
+    #[test]
+    fn from_is_a_finite_non_negative_position_or_a_bad_request() {
+        assert_eq!(parse_position(" 1.5 ").unwrap(), StreamPos::from_secs(1.5));
+        for bad in ["", "-1", "NaN", "inf", "-inf", "1,5", "abc"] {
+            assert!(parse_position(bad).is_err(), "{bad}");
+        }
+        // Absurd but finite: a position far past any session, refused later as too far ahead.
+        assert_eq!(parse_position("1e308").unwrap().frames(), u64::MAX);
+        check("from=", 2000, |rng| {
+            let secs = rng.gen_range(0.0..1e7);
+            let text = format!("{:.6}", secs);
+            let want = StreamPos::from_secs(text.parse().unwrap());
+            assert_eq!(parse_position(&text).unwrap(), want);
+            let text = String::from_utf8_lossy(&random_bytes(rng, 24)).into_owned();
+            if let Ok(pos) = parse_position(&text) {
+                let v: f64 = text.trim().parse().unwrap();
+                assert!(v.is_finite() && v >= 0.0 && pos == StreamPos::from_secs(v));
+            }
+        });
+    }
+}
