@@ -129,7 +129,7 @@ fn chunks<R: Read + Seek>(
 
 /// Walks MP4 atoms from `at` to `end` down moov/udta/meta/ilst to a `covr` atom.
 fn atoms<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, depth: usize) -> std::io::Result<bool> {
-    while at + 8 <= end && depth <= MAX_DEPTH {
+    while end.saturating_sub(at) >= 8 && depth <= MAX_DEPTH {
         r.seek(SeekFrom::Start(at))?;
         let mut h = [0u8; 8];
         r.read_exact(&mut h)?;
@@ -143,10 +143,12 @@ fn atoms<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, depth: usize) -> std:
         } else if size == 0 {
             size = end - at; // to the end of the enclosing atom
         }
-        if size < body - at {
-            return Ok(false);
-        }
-        let atom_end = (at + size).min(end);
+        // A 64-bit size can point past any file, and wrap `at` back to an atom already seen.
+        let next = match at.checked_add(size) {
+            Some(next) if size >= body - at => next,
+            _ => return Ok(false),
+        };
+        let atom_end = next.min(end);
         // Children start after the header; `meta` has a version and flags before its own.
         let children = match &h[4..8] {
             b"covr" => return Ok(size > body - at),
@@ -159,7 +161,7 @@ fn atoms<R: Read + Seek>(r: &mut R, mut at: u64, end: u64, depth: usize) -> std:
                 return Ok(true);
             }
         }
-        at += size;
+        at = next;
     }
     Ok(false)
 }
@@ -227,3 +229,7 @@ fn ogg_comment_has_picture<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
         .iter()
         .any(|key| head.windows(key.len()).any(|w| w.eq_ignore_ascii_case(key))))
 }
+
+#[cfg(test)]
+#[path = "cover_probe_props.rs"]
+mod props;
