@@ -251,8 +251,9 @@ function readTfdt(bytes, box) {
 }
 
 // `maxSamples`: the mdat's payload length. A trun without per-sample fields takes every size
-// from the defaults, so nothing in the box bounds its count; a count beyond one sample per
-// payload byte is corrupt, and looping over it would take minutes and gigabytes.
+// from the defaults, so nothing in the box bounds its count; such a count beyond one sample
+// per payload byte is corrupt, and looping over it would take minutes and gigabytes. (With
+// per-sample fields the box bounds the count, and an empty sample is allowed.)
 function readTrun(bytes, box, maxSamples) {
   need(box, 8);
   const flags = u32(bytes, box.body) & 0xffffff;
@@ -268,7 +269,9 @@ function readTrun(bytes, box, maxSamples) {
     (f) => flags & f,
   ).length;
   if (at + count * fields * 4 > box.end) throw new RangeError('truncated trun');
-  if (count > maxSamples) throw new RangeError(`trun of ${count} samples for ${maxSamples} bytes`);
+  if (fields === 0 && count > maxSamples) {
+    throw new RangeError(`trun of ${count} samples for ${maxSamples} bytes`);
+  }
   const samples = [];
   for (let i = 0; i < count; i += 1) {
     const sample = { duration: undefined, size: undefined };
