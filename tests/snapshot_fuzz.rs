@@ -136,7 +136,7 @@ fn restore(catalog: &Arc<LiveCatalog>, text: &str) {
 
 /// Extreme values a damaged number field might hold: negative, fractional, past what JSON
 /// integers of serde's types take, and large positions up to 2^40 frames (eight centuries).
-/// Positions near u64::MAX are left to `positions_near_u64_max_*` below: they overflow today.
+/// Positions near u64::MAX are left to `positions_near_u64_max_*` below.
 fn extreme(rng: &mut FuzzRng) -> Value {
     let choices = [
         json!(1u64 << 40),
@@ -270,13 +270,11 @@ fn hostile_values_that_restore_today_stay_that_way() {
     assert!(rss_mib().saturating_sub(before) < 64);
 }
 
-/// A position near u64::MAX in a checkpoint overflows the engine's position arithmetic: an
-/// overflow panic in debug builds (in `Snapshot::caught_up` for a play point of a session that
-/// had listeners, in `Fade::end` from `Engine::from_checkpoint`, in `Deck::mix_into` and
-/// `start_next` from `render_block`), wrapped positions in release builds.
-/// Restoring should refuse such a snapshot: un-ignore this once it does.
+/// A position near u64::MAX in a checkpoint would overflow the engine's position arithmetic
+/// (in `Snapshot::caught_up` for a play point of a session that had listeners, in `Fade::end`
+/// from `Engine::from_checkpoint`, in `Deck::mix_into` and `start_next` from `render_block`):
+/// `Snapshot::parse` refuses positions and lengths past `MAX_POSITION`.
 #[test]
-#[ignore = "panics until restoring checks a snapshot's positions"]
 fn positions_near_u64_max_give_an_error_not_a_panic() {
     let (_dir, catalog) = library();
     let snapshot = real_snapshot(&catalog);
@@ -289,16 +287,16 @@ fn positions_near_u64_max_give_an_error_not_a_panic() {
     ] {
         let mut v = snapshot.clone();
         *v.pointer_mut(path).unwrap() = json!(u64::MAX);
+        assert!(Snapshot::parse(&v.to_string()).is_err(), "{path}");
         restore(&catalog, &v.to_string());
     }
 }
 
 /// Every deck of a checkpoint opens a decoder and reads a second ahead, so a checkpoint with
 /// 4,000 decks (its two repeated: 560 KiB of JSON; a real one has two or three) took about 14 s
-/// and 500–870 MiB of resident memory to restore. Restoring should refuse more decks than can sound at once:
-/// un-ignore this once it does.
+/// and 500–870 MiB of resident memory to restore: `Snapshot::parse` refuses more decks than
+/// can sound at once.
 #[test]
-#[ignore = "costs memory in proportion to the decks until restoring bounds them"]
 fn a_checkpoint_with_thousands_of_decks_costs_little() {
     let (_dir, catalog) = library();
     let mut v = real_snapshot(&catalog);
@@ -312,6 +310,11 @@ fn a_checkpoint_with_thousands_of_decks_costs_little() {
 
 /// Resident memory of this test process, in MiB.
 fn rss_mib() -> u64 {
-    let me = procfs::process::Process::myself().unwrap();
-    me.status().unwrap().vmrss.unwrap_or(0) / 1024
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        / 1024
 }

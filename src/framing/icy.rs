@@ -16,6 +16,8 @@ pub struct IcyInterleaver {
 
 impl IcyInterleaver {
     pub fn new(metaint: usize) -> IcyInterleaver {
+        // An interval of 0 would put a block between every two blocks, forever.
+        let metaint = metaint.max(1);
         IcyInterleaver {
             metaint,
             until_block: metaint,

@@ -95,35 +95,10 @@ impl Connection {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut req = httparse::Request::new(&mut headers);
-        let head_len = match req.parse(&buf[..n]) {
-            Ok(httparse::Status::Complete(len)) => len,
-            _ => return None,
-        };
-        if req.method != Some("GET") {
-            return None;
-        }
-        let target = req.path?;
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let file = path.strip_prefix("/stream/")?;
-        if file.is_empty() || file.contains('/') || file == "bootstrap" {
-            return None;
-        }
-        let from = form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "from")
-            .map(|(_, v)| v.into_owned());
-        let icy = req
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("icy-metadata"))
-            .map(|h| h.value);
-        let icy = stream::wants_icy(icy);
-        let version = req.version.unwrap_or(1);
-        let opened = stream::open(&self.app, file, from.as_deref(), icy)
-            .await
-            .ok()?;
-        Some((head_len, opened, version))
+        let head = parse_stream_head(&buf[..n])?;
+        drop(buf);
+        let opened = stream::open(&self.app, &head.file, head.from.as_deref(), head.icy);
+        Some((head.len, opened.await.ok()?, head.version))
     }
 
     /// Sends the response head, then frames until the listener's stream ends or the client
@@ -185,6 +160,54 @@ impl Connection {
     }
 }
 
+/// A stream request's head, as far as the front door needs it.
+#[derive(Debug, PartialEq)]
+struct StreamHead {
+    /// Bytes of the request head (what is consumed before streaming).
+    len: usize,
+    /// What follows `/stream/`: a session, with `.mp4` for the fragmented MP4 stream.
+    file: String,
+    from: Option<String>,
+    icy: bool,
+    /// HTTP/1.x minor version.
+    version: u8,
+}
+
+/// The head of a `GET /stream/{file}` request, complete in `buf`; `None` for anything else
+/// (other methods and paths, the bootstrap, partial or malformed heads), which hyper answers.
+fn parse_stream_head(buf: &[u8]) -> Option<StreamHead> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        _ => return None,
+    };
+    if req.method != Some("GET") {
+        return None;
+    }
+    let target = req.path?;
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let file = path.strip_prefix("/stream/")?;
+    if file.is_empty() || file.contains('/') || file == "bootstrap" {
+        return None;
+    }
+    let from = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "from")
+        .map(|(_, v)| v.into_owned());
+    let icy = req
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("icy-metadata"))
+        .map(|h| h.value);
+    Some(StreamHead {
+        len,
+        file: file.to_string(),
+        from,
+        icy: stream::wants_icy(icy),
+        version: req.version.unwrap_or(1),
+    })
+}
+
 /// Writes every piece (vectored, resuming after short writes) and empties `pieces`. The
 /// slice array is built inside each poll, so it is not part of every listener's future.
 async fn write_all(sock: &mut TcpStream, pieces: &mut Vec<Bytes>) -> io::Result<()> {
@@ -215,4 +238,55 @@ async fn write_all(sock: &mut TcpStream, pieces: &mut Vec<Bytes>) -> io::Result<
     }
     pieces.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz;
+    use rand::Rng;
+
+    #[test]
+    fn stream_heads_are_recognised_and_everything_else_goes_to_hyper() {
+        let head = b"GET /stream/abc.mp4?x=1&from=12.5 HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\nrest";
+        let h = parse_stream_head(head).unwrap();
+        assert_eq!(h.len, head.len() - 4);
+        assert_eq!(
+            (h.file.as_str(), h.from.as_deref()),
+            ("abc.mp4", Some("12.5"))
+        );
+        assert!(h.icy);
+        assert_eq!(h.version, 0);
+        for other in [
+            &b"GET /stream/bootstrap HTTP/1.1\r\n\r\n"[..],
+            b"POST /stream/abc HTTP/1.1\r\n\r\n",
+            b"GET /stream/abc HTTP/1.1\r\nHost: x\r\n",
+            b"GET /stream/a/b HTTP/1.1\r\n\r\n",
+            b"GET /events/abc HTTP/1.1\r\n\r\n",
+            b"GET /stream/ HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(
+                parse_stream_head(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    #[test]
+    fn random_and_mutated_heads_never_panic_and_stay_inside_the_input() {
+        let valid = b"GET /stream/fp?from=3 HTTP/1.1\r\nHost: h\r\nIcy-MetaData: 1\r\n\r\n";
+        fuzz::check("front door heads", 4_000, |rng| {
+            let input = if rng.gen_bool(0.3) {
+                fuzz::random_bytes(rng, 200)
+            } else {
+                fuzz::mutate(rng, valid)
+            };
+            if let Some(h) = parse_stream_head(&input) {
+                assert!(h.len <= input.len());
+                assert!(!h.file.is_empty() && !h.file.contains('/'));
+            }
+        });
+    }
 }

@@ -11,7 +11,7 @@ mod tests;
 
 pub use listener::{ListenEnd, Listener};
 pub use runner::Persist;
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, SnapshotError};
 
 use crate::catalog::LiveCatalog;
 use crate::config::MixConfig;
@@ -157,9 +157,9 @@ impl Session {
         inner.wake_listeners(inner.lock());
         let (tx, rx) = mpsc::channel();
         let for_thread = inner.clone();
-        let fp = &inner.fingerprint;
+        let short: String = inner.fingerprint.chars().take(6).collect();
         let thread = std::thread::Builder::new()
-            .name(format!("engine-{}", &fp[..6.min(fp.len())]))
+            .name(format!("engine-{short}"))
             .spawn(move || runner::run(for_thread, engine, rx, s.persist))
             .map_err(SessionError::Thread)?;
         Ok(Session {

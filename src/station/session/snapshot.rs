@@ -7,6 +7,20 @@ use crate::units::{Frames, StreamPos};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// Positions and lengths in a snapshot stay below this many frames (~800 years of stream).
+pub const MAX_POSITION: u64 = 1 << 40;
+/// Decks a checkpoint may hold: a crossfade has two sounding, a real checkpoint 2–3.
+const MAX_DECKS: usize = 8;
+
+/// A stored snapshot that cannot be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("not a snapshot Drift writes: {0}")]
+    Implausible(String),
+}
+
 /// Enough to continue the same stream.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -26,9 +40,33 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads a stored snapshot.
-    pub fn parse(text: &str) -> Result<Snapshot, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads a stored snapshot, refusing one no Drift could have written: positions or
+    /// lengths past [`MAX_POSITION`] (their sums would overflow), or more decks than can sound
+    /// at once (each restored deck opens a decoder).
+    pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
+        let s: Snapshot = serde_json::from_str(text)?;
+        let cp = &s.checkpoint;
+        if cp.decks.len() > MAX_DECKS {
+            return Err(SnapshotError::Implausible(format!(
+                "{} decks (at most {MAX_DECKS} sound at once)",
+                cp.decks.len()
+            )));
+        }
+        let fades = cp.decks.iter().flat_map(|d| [&d.fade_in, &d.fade_out]);
+        let positions = [s.play_pos, cp.pos, cp.mix_pos]
+            .into_iter()
+            .chain(s.timeline.iter().map(|(p, _)| *p))
+            .chain(cp.decks.iter().map(|d| d.start))
+            .chain(cp.transition.iter().map(|t| t.at))
+            .map(|p| p.frames())
+            .chain(fades.flat_map(|f| [f.start.frames(), f.len.0]))
+            .chain(cp.transition.iter().map(|t| t.crossfade.0));
+        if let Some(p) = positions.into_iter().find(|p| *p > MAX_POSITION) {
+            return Err(SnapshotError::Implausible(format!(
+                "a position or length of {p} frames"
+            )));
+        }
+        Ok(s)
     }
 
     /// The stored form.
