@@ -25,6 +25,12 @@ fn registry_error(app: &App, e: RegistryError) -> ApiError {
         RegistryError::Engine(crate::station::engine::EngineError::EmptyLibrary) => {
             ApiError::preparing(&app.library.snapshot())
         }
+        RegistryError::Store(e) if e.is_disk_full() => ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "disk_full",
+            "the server's disk is full: a new session cannot be saved until space is freed \
+             (sessions already playing go on)",
+        ),
         e => ApiError::internal(e),
     }
 }

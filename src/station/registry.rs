@@ -198,13 +198,11 @@ impl Registry {
                 owner: owner_for_save.clone(),
                 snapshot: serde_json::to_string(&snapshot).ok(),
             };
-            if let Err(e) = store
+            // A failure is told by the store's StorageHealth, once per spell, not every 3 s.
+            let _ = store
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .save_session(&row)
-            {
-                tracing::warn!(session = %s.fingerprint, "cannot save the session: {e}");
-            }
+                .save_session(&row);
         });
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
