@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A small demo library (short tracks) in `dir`, generated once per test binary and copied.
@@ -41,6 +42,38 @@ impl Server {
     /// Starts `drift serve` and returns as soon as it printed its address (the library may
     /// still be scanning).
     pub fn launch(library: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        Server::spawn(library, data_dir, listen, extra, Stdio::inherit())
+    }
+
+    /// [`Server::launch`], keeping what the server logs (stderr) in the returned buffer (and
+    /// echoing it), so a test can check what a user would read.
+    pub fn launch_logged(
+        library: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> (Server, Arc<Mutex<String>>) {
+        let mut server = Server::spawn(library, data_dir, listen, extra, Stdio::piped());
+        let log = Arc::new(Mutex::new(String::new()));
+        let (stderr, sink) = (server.child.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        (server, log)
+    }
+
+    fn spawn(
+        library: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        stderr: Stdio,
+    ) -> Server {
         let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
             .arg("serve")
@@ -53,7 +86,7 @@ impl Server {
             .args(&args)
             .env("DRIFT_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start drift serve");
         let stdout = child.stdout.take().unwrap();
@@ -74,7 +107,7 @@ impl Server {
         }
     }
 
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         let started = Instant::now();
         loop {
             if let Ok(v) = get_json(&format!("{}/health", self.base)) {
