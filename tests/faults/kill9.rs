@@ -47,6 +47,8 @@ struct Cut {
     start: f64,
     frames: Vec<Mp3Frame>,
     tracks: u64,
+    /// The checkpoint the restarted server renders from (read from the store after the kill).
+    checkpoint: f64,
 }
 
 #[derive(Default, Debug)]
@@ -83,6 +85,8 @@ fn kill_9_at_random_moments_loses_nothing() {
         ..Tally::default()
     };
     let mut tones = 0;
+    // Files known and analysed after the last kill: a kill may stop a scan, never undo it.
+    let mut files_before = (0, 0);
     let offset = rng.gen_range(0..AIMS.len());
     for cycle in 0..cycles {
         let aim = AIMS[(cycle + offset) % AIMS.len()];
@@ -157,9 +161,20 @@ fn kill_9_at_random_moments_loses_nothing() {
                 start,
                 frames,
                 tracks,
+                checkpoint: 0.0,
             });
         }
         let store = check_store(&data);
+        let files = (store.files.0, store.files.1);
+        assert!(
+            files.0 >= files_before.0 && files.1 >= files_before.1,
+            "cycle {cycle}: files (known, analysed) went from {files_before:?} to {files:?}"
+        );
+        files_before = files;
+        for cut in &mut cuts {
+            let snapshot = store.sessions.get(&cut.fp).and_then(|s| s.as_ref());
+            cut.checkpoint = snapshot.map_or(0.0, |s| s.checkpoint.pos.secs());
+        }
         for fp in &sessions {
             let snapshot = store.sessions.get(fp).unwrap_or_else(|| {
                 panic!("cycle {cycle}: session {fp} is gone from the store after the kill")
@@ -296,7 +311,13 @@ fn check_resumes(server: &Server, tmp: &Path, cuts: &mut Vec<Cut>, tally: &mut T
         tally.identical_frames += same.count();
         tally.compared_frames += n;
         let snr = snr(tmp, had, &again[..n]);
-        println!("{}: resumed at {end:.3}, SNR {snr:.1} dB", cut.fp);
+        let late = self::snr(tmp, &had[back / 2..], &again[back / 2..n]);
+        println!(
+            "{}: resumed at {end:.3}, {:.2} s after the checkpoint; SNR {snr:.1} dB \
+             (second half {late:.1} dB)",
+            cut.fp,
+            end - cut.checkpoint
+        );
         tally.compared += 1;
         tally.min_snr = tally.min_snr.min(snr);
         assert!(
