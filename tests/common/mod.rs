@@ -205,6 +205,32 @@ pub fn write_tone(path: &Path, secs: f64, freq: f64) {
     w.finalize().unwrap();
 }
 
+/// How close two runs of MP3 frames sound: the signal-to-difference ratio (dB) of their decoded
+/// audio, skipping the first two frames (their bit reservoir lies before the cut). `tmp` holds
+/// the files the decoder reads.
+pub fn mp3_snr(
+    tmp: &Path,
+    a: &[drift::audio::mp3_frames::Mp3Frame],
+    b: &[drift::audio::mp3_frames::Mp3Frame],
+) -> f64 {
+    let decode = |name: &str, frames: &[drift::audio::mp3_frames::Mp3Frame]| {
+        let path = tmp.join(name);
+        let bytes: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
+        std::fs::write(&path, bytes).unwrap();
+        drift::audio::decode::decode_all(&path).unwrap()
+    };
+    let (pa, pb) = (decode("snr-a.mp3", a), decode("snr-b.mp3", b));
+    let skip = 2 * 1152 * 2;
+    let len = pa.len().min(pb.len());
+    let (diff, sig) = pa[skip..len]
+        .iter()
+        .zip(&pb[skip..len])
+        .fold((0f64, 0f64), |(d, s), (x, y)| {
+            (d + ((x - y) as f64).powi(2), s + (*x as f64).powi(2))
+        });
+    10.0 * (sig / diff.max(1e-20)).log10()
+}
+
 pub fn have(cmd: &str) -> bool {
     Command::new(cmd).arg("-version").output().is_ok()
 }

@@ -63,6 +63,13 @@ fn create(server: &Server) -> reqwest::blocking::Response {
     client().post(server.url("/api/sessions")).send().unwrap()
 }
 
+/// The fingerprint of a session that was made.
+fn created(r: reqwest::blocking::Response) -> String {
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().unwrap();
+    body["fingerprint"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn a_full_disk_is_told_clearly_and_streaming_goes_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,12 +92,7 @@ fn a_full_disk_is_told_clearly_and_streaming_goes_on() {
     ];
     let (mut server, log) = Server::launch_logged(&lib, &data, "127.0.0.1:0", &args);
     server.wait_ready();
-    let r = create(&server);
-    assert_eq!(r.status(), 201);
-    let fp = r.json::<Value>().unwrap()["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fp = created(create(&server));
     let listener = Recorder::open(&server.base, &fp);
     std::thread::sleep(Duration::from_secs(1));
 
@@ -124,12 +126,7 @@ fn a_full_disk_is_told_clearly_and_streaming_goes_on() {
     std::fs::remove_file(&filler).unwrap();
     wait_health(&server, 15, |h| h["storage"]["status"] == "ok");
     assert!(log.lock().unwrap().contains("saving resumed"));
-    let r = create(&server);
-    assert_eq!(r.status(), 201);
-    let fp2 = r.json::<Value>().unwrap()["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fp2 = created(create(&server));
     server.kill();
     let frames = listener.finish();
     assert!(frames.len() > 400, "{} frames", frames.len());

@@ -94,7 +94,7 @@ fn kill_9_at_random_moments_loses_nothing() {
         if aim == Aim::Scan {
             for _ in 0..rng.gen_range(2..=3) {
                 tones += 1;
-                let secs = rng.gen_range(6.0..10.0);
+                let secs = rng.gen_range(8.0..20.0);
                 let path = lib.join(format!("tone-{tones:03}.wav"));
                 write_tone(&path, secs, 150.0 + 23.0 * tones as f64);
             }
@@ -104,7 +104,7 @@ fn kill_9_at_random_moments_loses_nothing() {
         let mut tracks_at_start = 0;
         if aim == Aim::Scan && cycle > 0 {
             // Nothing else: the kill lands in the scan of the files just added.
-            std::thread::sleep(Duration::from_millis(rng.gen_range(50..1500)));
+            std::thread::sleep(Duration::from_millis(rng.gen_range(20..600)));
         } else {
             wait_playable(&server);
             tracks_at_start = tracks(&server);
@@ -310,8 +310,8 @@ fn check_resumes(server: &Server, tmp: &Path, cuts: &mut Vec<Cut>, tally: &mut T
             .filter(|(a, b)| a.data == b.data);
         tally.identical_frames += same.count();
         tally.compared_frames += n;
-        let snr = snr(tmp, had, &again[..n]);
-        let late = self::snr(tmp, &had[back / 2..], &again[back / 2..n]);
+        let snr = mp3_snr(tmp, had, &again[..n]);
+        let late = mp3_snr(tmp, &had[back / 2..], &again[back / 2..n]);
         println!(
             "{}: resumed at {end:.3}, {:.2} s after the checkpoint; SNR {snr:.1} dB \
              (second half {late:.1} dB)",
@@ -326,25 +326,4 @@ fn check_resumes(server: &Server, tmp: &Path, cuts: &mut Vec<Cut>, tally: &mut T
             cut.fp
         );
     }
-}
-
-/// Signal-to-difference ratio of two runs of frames, decoded (the first two frames skipped:
-/// their bit reservoir lies before the cut).
-fn snr(tmp: &Path, a: &[Mp3Frame], b: &[Mp3Frame]) -> f64 {
-    let decode = |name: &str, frames: &[Mp3Frame]| {
-        let path = tmp.join(name);
-        let bytes: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
-        std::fs::write(&path, bytes).unwrap();
-        drift::audio::decode::decode_all(&path).unwrap()
-    };
-    let (pa, pb) = (decode("had.mp3", a), decode("again.mp3", b));
-    let skip = 2 * 1152 * 2;
-    let len = pa.len().min(pb.len());
-    let (diff, sig) = pa[skip..len]
-        .iter()
-        .zip(&pb[skip..len])
-        .fold((0f64, 0f64), |(d, s), (x, y)| {
-            (d + ((x - y) as f64).powi(2), s + (*x as f64).powi(2))
-        });
-    10.0 * (sig / diff.max(1e-20)).log10()
 }
