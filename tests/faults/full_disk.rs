@@ -127,11 +127,19 @@ fn a_full_disk_is_told_clearly_and_streaming_goes_on() {
     wait_health(&server, 15, |h| h["storage"]["status"] == "ok");
     assert!(log.lock().unwrap().contains("saving resumed"));
     let fp2 = created(create(&server));
+    // The playing session is saved again: its next persist (every 1.5 s here) is kept.
+    let state = get_json(&server.url(&format!("/api/sessions/{fp}"))).unwrap();
+    let playing = state["position"].as_f64().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
     server.kill();
     let frames = listener.finish();
     assert!(frames.len() > 400, "{} frames", frames.len());
     let store = check_store(&data);
-    for fp in [&fp, &fp2] {
-        assert!(store.sessions[fp].is_some(), "session {fp} was not saved");
-    }
+    let saved = store.sessions[&fp].as_ref().expect("a snapshot");
+    assert!(
+        saved.play_pos.secs() >= playing,
+        "saved at {:.2}, played {playing:.2} before",
+        saved.play_pos.secs()
+    );
+    assert!(store.sessions.contains_key(&fp2), "the session made after");
 }

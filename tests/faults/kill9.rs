@@ -59,7 +59,11 @@ struct Tally {
     /// Kills while a save response was still arriving.
     in_save: usize,
     resumed: usize,
+    /// Players whose buffer ended before the checkpoint the session saved (see check_resumes).
+    before_checkpoint: usize,
     compared: usize,
+    /// Compared resumes whose decoded audio is identical to what the player had.
+    identical_audio: usize,
     /// Resumes whose audio was not compared (the catalog grew meanwhile, or too little audio).
     not_compared: usize,
     identical_frames: usize,
@@ -92,7 +96,7 @@ fn kill_9_at_random_moments_loses_nothing() {
         let aim = AIMS[(cycle + offset) % AIMS.len()];
         *tally.aims.entry(format!("{aim:?}")).or_default() += 1;
         if aim == Aim::Scan {
-            for _ in 0..rng.gen_range(2..=3) {
+            for _ in 0..rng.gen_range(3..=5) {
                 tones += 1;
                 let secs = rng.gen_range(8.0..20.0);
                 let path = lib.join(format!("tone-{tones:03}.wav"));
@@ -104,7 +108,7 @@ fn kill_9_at_random_moments_loses_nothing() {
         let mut tracks_at_start = 0;
         if aim == Aim::Scan && cycle > 0 {
             // Nothing else: the kill lands in the scan of the files just added.
-            std::thread::sleep(Duration::from_millis(rng.gen_range(20..600)));
+            std::thread::sleep(Duration::from_millis(rng.gen_range(10..400)));
         } else {
             wait_playable(&server);
             tracks_at_start = tracks(&server);
@@ -276,6 +280,14 @@ fn check_resumes(server: &Server, tmp: &Path, cuts: &mut Vec<Cut>, tally: &mut T
         let end = cut.start + cut.frames.len() as f64 * FRAME_SECS;
         let url = server.url(&format!("/stream/{}?from={end:.6}", cut.fp));
         let mut r = client().get(url).send().unwrap();
+        if cut.checkpoint > end + 1e-6 {
+            // The play point had run past what this player received (an engine behind on a
+            // loaded machine), and the session saved a checkpoint beyond it: the restarted
+            // server holds nothing before that checkpoint, and says so.
+            assert_eq!(r.status(), 410, "{}: resume at {end:.6}", cut.fp);
+            tally.before_checkpoint += 1;
+            continue;
+        }
         assert_eq!(r.status(), 200, "{}: resume at {end:.6}", cut.fp);
         let at = position_header(&r);
         assert!((at - end).abs() < 1e-6, "asked for {end:.6}, got {at:.6}");
@@ -319,9 +331,16 @@ fn check_resumes(server: &Server, tmp: &Path, cuts: &mut Vec<Cut>, tally: &mut T
             end - cut.checkpoint
         );
         tally.compared += 1;
+        if snr > 200.0 {
+            tally.identical_audio += 1;
+        }
         tally.min_snr = tally.min_snr.min(snr);
+        // The engine feeds the encoder the same PCM from a checkpoint; the decoded audio is
+        // identical in most resumes, and otherwise differs at the level of MP3 quantisation
+        // noise (a fresh LAME's bit reservoir and psychoacoustic memory): 38 dB at worst in
+        // 100 cycles. A different track or a shifted position would be near 0 dB.
         assert!(
-            snr > 25.0,
+            snr > 30.0,
             "{}: re-rendered audio differs, SNR {snr:.1} dB",
             cut.fp
         );
