@@ -3,7 +3,8 @@
 //! Data flows from `library` (scan files, read tags, run `analysis`) into `store` (SQLite);
 //! the `station` scheduler picks tracks and the engine mixes them (decode → resample →
 //! normalise → crossfade → encode, in `audio`) into frame-aligned MP3 chunks with stream
-//! positions, which sessions put in a broadcast ring that `http` serves to listeners.
+//! positions, which sessions put in a broadcast ring that `http` serves to listeners in the
+//! wire format `framing` gives them (MP3, MP3 with ICY titles, fragmented MP4).
 #![forbid(unsafe_code)]
 
 pub mod analysis;
@@ -12,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod framing;
 pub mod http;
 pub mod library;
 pub mod model;

@@ -6,7 +6,6 @@ pub mod decode;
 mod downmix;
 pub mod dsp;
 pub mod encode;
-pub mod fmp4;
 pub mod mp3_frames;
 mod opus;
 pub mod resample;

@@ -5,13 +5,11 @@
 use super::{data_dir, ensure_demo_library, mix_config, CommandError};
 use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::ServeArgs;
-use crate::http::conn::DeadlineListener;
-use crate::http::{router, AppState, Metrics};
+use crate::http::{front, router, AppState, Metrics};
 use crate::library::announce::Announcer;
 use crate::library::service::{Library, LibraryConfig};
 use crate::library::status::LibraryProgress;
 use crate::station::clock::{Clock, ScaledClock};
-use crate::station::events::StationEvent;
 use crate::station::registry::{random_id, Registry};
 use crate::station::session::SessionParams;
 use crate::store::Store;
@@ -98,38 +96,29 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     });
     tokio::spawn(announce(app.library.clone()));
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let shutdown_app = app.clone();
     // A listener that takes no data for this long is dropped: by then it has fallen out of the
     // ring's history anyway (in real time), but never sooner than a few seconds.
     let history_real = clock_real(a.history, a.time_scale);
-    let listener = DeadlineListener {
-        inner: listener,
-        limit: Duration::from_secs_f64((history_real / 2.0).clamp(5.0, 60.0)),
-        metrics,
-    };
-    let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(async move {
+    let write_limit = Duration::from_secs_f64((history_real / 2.0).clamp(5.0, 60.0));
+    let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: telling listeners to reconnect");
         for h in shutdown_app.registry.running() {
-            h.shared.publish(StationEvent::Restart {
-                reason: "shutdown".into(),
-                retry_after: 2.0,
-            });
-            h.shared.end_audio_responses();
+            h.restart_listeners("shutdown", 2.0);
         }
-        let _ = stop_tx.send(true);
-    });
-    let mut stop_rx2 = stop_rx.clone();
-    tokio::select! {
-        r = server => r.map_err(|source| CommandError::Io { context: "server failed".into(), source })?,
-        // Event streams never end on their own: give them a moment after the signal, then go.
-        _ = async move {
-            let _ = stop_rx2.wait_for(|s| *s).await;
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        } => {}
-    }
-    drop(stop_rx);
+    };
+    front::serve(
+        listener,
+        app.clone(),
+        router(app.clone()),
+        write_limit,
+        shutdown,
+    )
+    .await;
+    // The restart events and the ends of audio responses go out; event streams never end on
+    // their own, so they get a moment, then the process goes.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let registry_app = app.clone();
     tokio::task::spawn_blocking(move || {
         if let Some(l) = library.lock().unwrap_or_else(|p| p.into_inner()).take() {

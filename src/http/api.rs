@@ -1,9 +1,8 @@
 //! Session resources: bootstrap, create, state, skip, refresh, save, and the M3U for players.
 use super::error::ApiError;
 use super::App;
-use crate::station::broadcast::frame_pos;
-use crate::station::events::StationEvent;
-use crate::station::registry::{Handle, RegistryError};
+use crate::station::registry::RegistryError;
+use crate::station::session::Session;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,40 +20,46 @@ fn valid_fingerprint(fp: &str) -> bool {
 }
 
 fn registry_error(app: &App, e: RegistryError) -> ApiError {
-    match e {
-        RegistryError::Engine(crate::station::engine::EngineError::EmptyLibrary) => {
-            ApiError::preparing(&app.library.snapshot())
-        }
-        RegistryError::Store(e) if e.is_disk_full() => ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "disk_full",
-            "the server's disk is full: a new session cannot be saved until space is freed \
-             (sessions already playing go on)",
-        ),
-        e => ApiError::internal(e),
+    if e.is_empty_library() {
+        return ApiError::preparing(&app.library.snapshot());
     }
+    if let RegistryError::Store(e) = &e {
+        if e.is_disk_full() {
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                "the server's disk is full: a new session cannot be saved until space is freed \
+                 (sessions already playing go on)",
+            );
+        }
+    }
+    ApiError::internal(e)
 }
 
-/// The session named `fp` (`default` names the default session), or a 404.
-pub fn session(app: &App, fp: &str) -> Result<Arc<Handle>, ApiError> {
-    if fp == "default" {
-        return app
-            .registry
-            .default_session()
-            .map_err(|e| registry_error(app, e));
-    }
-    if !valid_fingerprint(fp) {
+/// The session named `fp` (`default` names the default session), or a 404. A running session
+/// is found at once; finding a parked or saved one reads the store and starts its engine, which
+/// is done off the async workers.
+pub async fn session(app: &App, fp: &str) -> Result<Arc<Session>, ApiError> {
+    if fp != "default" && !valid_fingerprint(fp) {
         return Err(ApiError::not_found("no such session"));
     }
-    app.registry
-        .get(fp)
+    if let Some(s) = app.registry.find_running(fp) {
+        return Ok(s);
+    }
+    let (a, name) = (app.clone(), fp.to_string());
+    let found = tokio::task::spawn_blocking(move || match name.as_str() {
+        "default" => a.registry.default_session().map(Some),
+        fp => a.registry.get(fp),
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    found
         .map_err(|e| registry_error(app, e))?
         .ok_or_else(|| ApiError::not_found("no such session"))
 }
 
-fn describe(app: &App, h: &Handle) -> Value {
+fn describe(app: &App, h: &Session) -> Value {
     let fp = h.fingerprint();
-    let position = h.shared.lock().play_pos(app.clock.now()).secs();
     json!({
         "fingerprint": fp,
         "streamUrl": format!("/stream/{fp}"),
@@ -64,7 +69,7 @@ fn describe(app: &App, h: &Handle) -> Value {
         "bitrate": app.bitrate,
         "sampleRate": crate::units::SAMPLE_RATE,
         "instanceId": app.instance_id,
-        "position": position,
+        "position": h.position().secs(),
     })
 }
 
@@ -77,7 +82,7 @@ pub async fn bootstrap(
     State(app): State<App>,
     Query(q): Query<BootstrapQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let h = session(&app, q.session.as_deref().unwrap_or("default"))?;
+    let h = session(&app, q.session.as_deref().unwrap_or("default")).await?;
     Ok(Json(describe(&app, &h)))
 }
 
@@ -105,8 +110,12 @@ fn owner_token<'a>(headers: &'a HeaderMap, fp: &str) -> Option<&'a str> {
     })
 }
 
-pub(super) fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Handle>, ApiError> {
-    let h = session(app, fp)?;
+pub(super) async fn owned(
+    app: &App,
+    fp: &str,
+    headers: &HeaderMap,
+) -> Result<Arc<Session>, ApiError> {
+    let h = session(app, fp).await?;
     if !h.is_owner(owner_token(headers, h.fingerprint())) {
         return Err(ApiError::forbidden());
     }
@@ -114,13 +123,17 @@ pub(super) fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Hand
 }
 
 pub async fn create(State(app): State<App>) -> Result<Response, ApiError> {
-    let h = app.registry.create().map_err(|e| registry_error(&app, e))?;
+    let a = app.clone();
+    let h = tokio::task::spawn_blocking(move || a.registry.create())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| registry_error(&app, e))?;
     let mut body = describe(&app, &h);
-    body["ownerToken"] = json!(h.owner);
+    body["ownerToken"] = json!(h.owner_token());
     let cookie = format!(
         "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
         owner_cookie(h.fingerprint()),
-        h.owner
+        h.owner_token()
     );
     let mut r = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -134,30 +147,20 @@ pub async fn state(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let h = session(&app, &fp)?;
-    let (position, now_playing, next) = h.shared.now_and_next();
-    let catalog = h.shared.catalog();
-    let (listeners, history, ahead) = {
-        let st = h.shared.lock();
-        let history: Vec<Value> = st
-            .timeline
-            .iter()
-            .filter(|(p, _)| *p <= position)
-            .filter_map(|(p, id)| catalog.get(id).map(|t| json!({"position": p.secs(), "id": id, "title": t.tags.title, "artist": t.tags.artist})))
-            .collect();
-        (
-            st.listeners,
-            history,
-            (frame_pos(st.ring.head()) - position.min(frame_pos(st.ring.head()))).secs(),
-        )
-    };
+    let h = session(&app, &fp).await?;
+    let o = h.overview();
+    let history: Vec<Value> = o
+        .history
+        .iter()
+        .map(|t| json!({"position": t.start, "id": t.id, "title": t.title, "artist": t.artist}))
+        .collect();
     Ok(Json(json!({
         "fingerprint": h.fingerprint(),
-        "position": position.secs(),
-        "nowPlaying": now_playing,
-        "next": next,
-        "listeners": listeners,
-        "renderedAhead": ahead,
+        "position": o.now.position.secs(),
+        "nowPlaying": o.now.now_playing,
+        "next": o.now.next,
+        "listeners": o.listeners,
+        "renderedAhead": o.rendered_ahead.secs(),
         "history": history,
         "owner": h.is_owner(owner_token(&headers, h.fingerprint())),
         "instanceId": app.instance_id,
@@ -169,7 +172,7 @@ pub async fn skip(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers)?;
+    let h = owned(&app, &fp, &headers).await?;
     h.skip();
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "skipping"}))).into_response())
 }
@@ -179,12 +182,8 @@ pub async fn refresh(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers)?;
-    h.shared.publish(StationEvent::Restart {
-        reason: "refresh".into(),
-        retry_after: 0.5,
-    });
-    h.shared.end_audio_responses();
+    let h = owned(&app, &fp, &headers).await?;
+    h.restart_listeners("refresh", 0.5);
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "restarting"}))).into_response())
 }
 
@@ -198,8 +197,8 @@ pub async fn save(
     Path(fp): Path<String>,
     Query(q): Query<SaveQuery>,
 ) -> Result<Response, ApiError> {
-    let h = session(&app, &fp)?;
-    let history = h.shared.params.history.secs();
+    let h = session(&app, &fp).await?;
+    let history = h.history_limit().secs();
     let seconds = match q.seconds.as_deref().map(|s| s.trim().parse::<f64>()) {
         None => 60f64.min(history),
         Some(Ok(v)) if v.is_finite() && v > 0.0 && v <= history => v,
@@ -209,62 +208,23 @@ pub async fn save(
             )))
         }
     };
-    let (bytes, names) = {
-        let st = h.shared.lock();
-        let end = st.play_pos(app.clock.now());
-        let (first, frames) = st.ring.last(crate::units::Frames::from_secs(seconds), end);
-        let start = frame_pos(first);
-        let catalog = h.shared.catalog();
-        let mut names: Vec<String> = Vec::new();
-        for (p, id) in &st.timeline {
-            if *p < end
-                && st
-                    .timeline
-                    .iter()
-                    .find(|(q, _)| q > p)
-                    .is_none_or(|(q, _)| *q > start)
-            {
-                if let Some(t) = catalog.get(id) {
-                    names.push(t.display_name());
-                }
-            }
-        }
-        (frames.concat(), names)
-    };
-    if bytes.is_empty() {
-        return Err(ApiError::not_found(
-            "nothing has played in this session yet",
-        ));
-    }
-    let name = file_name(&names);
-    let mut r = bytes.into_response();
+    let clip = h
+        .clip(crate::units::Frames::from_secs(seconds))
+        .ok_or_else(|| ApiError::not_found("nothing has played in this session yet"))?;
+    // The frames are the ring's own: sent as they are, never copied into one buffer.
+    let length: usize = clip.frames.iter().map(|f| f.len()).sum();
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(
+        clip.frames.into_iter().map(Ok::<_, std::io::Error>),
+    ));
+    let mut r = body.into_response();
     let hd = r.headers_mut();
     hd.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/mpeg"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+    hd.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    let disposition = format!("attachment; filename=\"{}\"", clip.file_name);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
         hd.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(r)
-}
-
-/// A file name from the tracks in a saved clip, safe for any file system.
-fn file_name(names: &[String]) -> String {
-    let joined = if names.is_empty() {
-        "Drift".to_string()
-    } else {
-        names.join(" + ")
-    };
-    let clean: String = joined
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " -_+.,()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(120)
-        .collect();
-    format!("{}.mp3", clean.trim())
 }
 
 pub async fn m3u(
@@ -275,7 +235,7 @@ pub async fn m3u(
     let fp = file
         .strip_suffix(".m3u")
         .ok_or_else(|| ApiError::not_found("playlists are /listen/{session}.m3u"))?;
-    let h = session(&app, fp)?;
+    let h = session(&app, fp).await?;
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

@@ -1,9 +1,8 @@
-//! Connections with a write deadline: a listener that stops reading would otherwise keep its
+//! Connections (other than audio streams, see front.rs) with a write deadline: a listener that stops reading would otherwise keep its
 //! socket (and its place in the ring) forever, because the server only notices a lagging
 //! cursor when it gets to write again. If a write cannot make progress for `limit`, the
 //! connection fails and closes, and the drop is counted.
 use super::Metrics;
-use axum::serve::Listener;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -12,45 +11,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
-
-pub struct DeadlineListener {
-    pub inner: TcpListener,
-    pub limit: Duration,
-    pub metrics: Arc<Metrics>,
-}
-
-impl Listener for DeadlineListener {
-    type Io = DeadlineStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    let io = DeadlineStream {
-                        inner: stream,
-                        limit: self.limit,
-                        stalled: None,
-                        metrics: self.metrics.clone(),
-                    };
-                    return (io, addr);
-                }
-                // Out of file descriptors and the like: wait a little instead of spinning.
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
 
 pub struct DeadlineStream {
     inner: TcpStream,
@@ -61,6 +23,15 @@ pub struct DeadlineStream {
 }
 
 impl DeadlineStream {
+    pub fn new(inner: TcpStream, limit: Duration, metrics: Arc<Metrics>) -> DeadlineStream {
+        DeadlineStream {
+            inner,
+            limit,
+            stalled: None,
+            metrics,
+        }
+    }
+
     fn pending_write<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
         let limit = self.limit;
         let timer = self

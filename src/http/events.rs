@@ -27,31 +27,24 @@ pub async fn events(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let handle = super::api::session(&app, &fp)?;
+    let session = super::api::session(&app, &fp).await?;
     app.metrics.events_clients.fetch_add(1, Ordering::Relaxed);
-    let shared = handle.shared.clone();
-    // Subscribe before reading the log, so nothing falls between the two.
-    let rx = shared.events.subscribe();
     let last_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let (position, now_playing, next) = shared.now_and_next();
+    let sub = session.subscribe(last_id);
+    let now = session.now_and_next();
     let hello = StationEvent::Hello {
         instance_id: app.instance_id.clone(),
-        fingerprint: shared.fingerprint.clone(),
-        position: position.secs(),
-        now_playing,
-        next,
+        fingerprint: session.fingerprint().to_string(),
+        position: now.position.secs(),
+        now_playing: now.now_playing,
+        next: now.next,
     };
     let mut first = vec![sse(None, &hello)];
-    let mut seen = 0;
-    if let Some(last) = last_id {
-        for (id, e) in shared.lock().events_after(last) {
-            seen = id;
-            first.push(sse(Some(id), &e));
-        }
-    }
+    first.extend(sub.missed.iter().map(|(id, e)| sse(Some(*id), e)));
+    let (rx, seen) = (sub.live, sub.seen);
     let live = stream::unfold((rx, seen), |(mut rx, seen)| async move {
         loop {
             match rx.recv().await {

@@ -4,7 +4,7 @@ pub mod assets;
 pub mod conn;
 pub mod error;
 pub mod events;
-pub mod icy;
+pub mod front;
 pub mod ops;
 pub mod steering;
 pub mod stream;

@@ -28,9 +28,9 @@ pub async fn library(State(app): State<App>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
-    let sessions = app.registry.running();
-    let listeners: usize = sessions.iter().map(|s| s.shared.lock().listeners).sum();
-    let ring_bytes: usize = sessions.iter().map(|s| s.shared.lock().ring.bytes()).sum();
+    let sessions: Vec<_> = app.registry.running().iter().map(|s| s.metrics()).collect();
+    let listeners: usize = sessions.iter().map(|s| s.listeners).sum();
+    let ring_bytes: usize = sessions.iter().map(|s| s.ring_bytes).sum();
     let m = &app.metrics;
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
@@ -87,10 +87,7 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         "Playable tracks in the library.",
         app.catalog().len() as u64,
     );
-    let underruns: u64 = sessions
-        .iter()
-        .map(|s| s.shared.stats.underruns.load(Ordering::Relaxed))
-        .sum();
+    let underruns: u64 = sessions.iter().map(|s| s.underruns).sum();
     metric(
         "engine_underruns_total",
         "counter",
@@ -99,7 +96,7 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
     );
     let rtf = sessions
         .iter()
-        .map(|s| s.shared.stats.realtime_factor())
+        .map(|s| s.realtime_factor)
         .fold(0.0f64, f64::max);
     let _ = writeln!(
         out,

@@ -8,8 +8,7 @@ use crate::catalog::Catalog;
 use crate::model::TrackId;
 use crate::station::directions::{candidates, Direction};
 use crate::station::events::TrackInfo;
-use crate::station::registry::Handle;
-use crate::station::session::Choice;
+use crate::station::session::{Choice, Session};
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,34 +23,12 @@ use std::time::Duration;
 const PREVIEWS: usize = 3;
 
 /// The session's current track and the catalog indices of what it played or will play soon.
-fn context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
-    let (play, _, _) = h.shared.now_and_next();
-    let st = h.shared.lock();
-    // Before the first track is audible (a new session), the first one counts as current.
-    let current = st
-        .track_at(play)
-        .or(st.timeline.front())
-        .and_then(|(_, id)| catalog.index_of(id));
-    let mut heard: HashSet<usize> = st
-        .timeline
-        .iter()
-        .filter_map(|(_, id)| catalog.index_of(id))
-        .collect();
-    heard.extend(st.next.as_ref().and_then(|id| catalog.index_of(id)));
+/// A session handed out by the registry has placed its first track, so there is one.
+fn context(h: &Session, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
+    let (current, heard) = h.heard();
+    let current = current.and_then(|id| catalog.index_of(&id));
+    let heard = heard.iter().filter_map(|id| catalog.index_of(id)).collect();
     (current, heard)
-}
-
-/// [`context`], waiting a moment for a session that has just started to place its first
-/// track (its engine thread renders the first block right after the session is created).
-async fn settled_context(h: &Handle, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
-    for _ in 0..100 {
-        let found = context(h, catalog);
-        if found.0.is_some() {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    context(h, catalog)
 }
 
 fn info(catalog: &Catalog, index: usize) -> TrackInfo {
@@ -62,9 +39,9 @@ pub async fn directions(
     State(app): State<App>,
     Path(fp): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let h = session(&app, &fp)?;
+    let h = session(&app, &fp).await?;
     let catalog = app.catalog();
-    let (current, heard) = settled_context(&h, &catalog).await;
+    let (current, heard) = context(&h, &catalog);
     let list = tokio::task::spawn_blocking({
         let catalog = catalog.clone();
         move || {
@@ -89,10 +66,9 @@ pub async fn directions(
     })
     .await
     .map_err(ApiError::internal)?;
-    let (_, _, next) = h.shared.now_and_next();
     Ok(Json(json!({
         "current": current.map(|i| info(&catalog, i)),
-        "next": next,
+        "next": h.now_and_next().next,
         "directions": list,
     })))
 }
@@ -109,7 +85,7 @@ pub struct NextBody {
 }
 
 /// Sends the choice to the engine and answers with the next track it planned.
-async fn apply(app: &App, h: &Handle, choice: Choice) -> Result<Response, ApiError> {
+async fn apply(app: &App, h: &Session, choice: Choice) -> Result<Response, ApiError> {
     let reply = h.steer(choice);
     let next = match tokio::time::timeout(Duration::from_secs(5), reply).await {
         Ok(Ok(next)) => next,
@@ -131,7 +107,7 @@ pub async fn steer(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers)?;
+    let h = owned(&app, &fp, &headers).await?;
     let b: SteerBody = body(&bytes)?;
     let names: Vec<&str> = Direction::ALL.iter().map(|d| d.name()).collect();
     let dir = b
@@ -142,7 +118,7 @@ pub async fn steer(
             ApiError::bad_request(format!("'direction' must be one of: {}", names.join(", ")))
         })?;
     let catalog = app.catalog();
-    let (current, heard) = settled_context(&h, &catalog).await;
+    let (current, heard) = context(&h, &catalog);
     // The first use of a catalog snapshot builds its feature space: not on an async worker.
     let possible = tokio::task::spawn_blocking(move || {
         current.is_some_and(|from| !candidates(catalog.space(), from, dir, &heard, 1).is_empty())
@@ -165,7 +141,7 @@ pub async fn next(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers)?;
+    let h = owned(&app, &fp, &headers).await?;
     let b: NextBody = body(&bytes)?;
     let id = b
         .track_id

@@ -85,9 +85,14 @@ impl Ring {
         }
     }
 
-    /// Up to `max_frames` frames from `cursor` on, and the cursor after them. An empty result
-    /// means the listener is at the head and waits.
-    pub fn read(&self, cursor: u64, max_frames: usize) -> Result<(Vec<Bytes>, u64), Lagged> {
+    /// Appends up to `max_frames` frames from `cursor` on to `out` (shared, not copied) and
+    /// returns how many. None means the listener is at the head and waits.
+    pub fn read_into(
+        &self,
+        cursor: u64,
+        max_frames: usize,
+        out: &mut Vec<Bytes>,
+    ) -> Result<usize, Lagged> {
         if cursor < self.tail {
             return Err(Lagged {
                 cursor,
@@ -95,15 +100,9 @@ impl Ring {
             });
         }
         let from = (cursor - self.tail) as usize;
-        let frames: Vec<Bytes> = self
-            .frames
-            .iter()
-            .skip(from)
-            .take(max_frames)
-            .cloned()
-            .collect();
-        let next = cursor + frames.len() as u64;
-        Ok((frames, next))
+        let before = out.len();
+        out.extend(self.frames.iter().skip(from).take(max_frames).cloned());
+        Ok(out.len() - before)
     }
 
     /// The last `length` of audio (rounded to whole frames) before position `end`, clamped to
@@ -127,15 +126,21 @@ mod tests {
         Bytes::from(vec![i as u8; 10])
     }
 
+    fn read(r: &Ring, cursor: u64, max: usize) -> Result<(Vec<Bytes>, u64), Lagged> {
+        let mut out = Vec::new();
+        let n = r.read_into(cursor, max, &mut out)?;
+        Ok((out, cursor + n as u64))
+    }
+
     #[test]
     fn listeners_read_independently_and_slow_ones_lag_out() {
         let mut r = Ring::new(Frames(5 * MP3_FRAME_SAMPLES), 100);
         for i in 100..103 {
             r.push(frame(i));
         }
-        let (a, next) = r.read(100, 10).unwrap();
+        let (a, next) = read(&r, 100, 10).unwrap();
         assert_eq!((a.len(), next), (3, 103));
-        let (b, next_b) = r.read(101, 1).unwrap();
+        let (b, next_b) = read(&r, 101, 1).unwrap();
         assert_eq!((b[0][0], next_b), (101, 102));
         for i in 103..110 {
             r.push(frame(i));
@@ -143,13 +148,13 @@ mod tests {
         assert_eq!((r.tail(), r.head()), (105, 110));
         assert_eq!(r.bytes(), 50);
         assert_eq!(
-            r.read(101, 10),
+            read(&r, 101, 10),
             Err(Lagged {
                 cursor: 101,
                 tail: 105
             })
         );
-        assert_eq!(r.read(110, 10).unwrap().0.len(), 0);
+        assert_eq!(read(&r, 110, 10).unwrap().0.len(), 0);
     }
 
     #[test]
@@ -161,7 +166,7 @@ mod tests {
         r.truncate_from(6);
         assert_eq!(r.head(), 6);
         r.push(frame(60));
-        let (f, _) = r.read(5, 10).unwrap();
+        let (f, _) = read(&r, 5, 10).unwrap();
         assert_eq!(f.iter().map(|b| b[0]).collect::<Vec<_>>(), vec![5, 60]);
         r.truncate_from(0);
         assert_eq!((r.tail(), r.head()), (0, 0));

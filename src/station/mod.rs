@@ -7,7 +7,6 @@ pub mod engine;
 pub mod events;
 pub mod registry;
 pub mod render;
-mod runner;
 pub mod scheduler;
 pub mod session;
 pub mod walk;

@@ -2,75 +2,30 @@
 //! starting their engine threads, and stopping them at shutdown with their state saved.
 use super::clock::Clock;
 use super::engine::EngineError;
-use super::session::{self, Control, Persist, SessionParams, Shared, Snapshot};
+use super::session::{Persist, Session, SessionError, SessionParams, Snapshot, Start};
 use crate::catalog::LiveCatalog;
 use crate::store::{SessionRow, Store, StoreError};
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error("cannot start the session's engine thread: {0}")]
-    Thread(#[source] std::io::Error),
+    Session(#[from] SessionError),
 }
 
-/// A running session.
-pub struct Handle {
-    pub shared: Arc<Shared>,
-    /// Token whose bearer may control the session.
-    pub owner: String,
-    control: Mutex<mpsc::Sender<Control>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Handle {
-    pub fn fingerprint(&self) -> &str {
-        &self.shared.fingerprint
+impl RegistryError {
+    /// Nothing to play yet (a first scan under way).
+    pub fn is_empty_library(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Session(SessionError::Engine(EngineError::EmptyLibrary))
+        )
     }
-    pub fn is_owner(&self, token: Option<&str>) -> bool {
-        token.is_some_and(|t| constant_time_eq(t.as_bytes(), self.owner.as_bytes()))
-    }
-    /// The engine thread ended (parked after being idle, or stopped).
-    pub fn is_parked(&self) -> bool {
-        self.thread
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_none_or(|t| t.is_finished())
-    }
-
-    /// Steers the session's next pick; the engine thread answers with the planned next track.
-    pub fn steer(
-        &self,
-        choice: session::Choice,
-    ) -> tokio::sync::oneshot::Receiver<Option<crate::model::TrackId>> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let _ = self
-            .control
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(Control::Steer(choice, tx));
-        rx
-    }
-
-    pub fn skip(&self) {
-        let _ = self
-            .control
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(Control::Skip);
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A random URL-safe identifier with 128 bits of entropy.
@@ -79,7 +34,7 @@ pub fn random_id() -> String {
 }
 
 pub struct Registry {
-    sessions: Mutex<HashMap<String, Arc<Handle>>>,
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
     catalog: Arc<LiveCatalog>,
     clock: Arc<dyn Clock>,
     params: SessionParams,
@@ -110,11 +65,11 @@ impl Registry {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new session with a new owner token.
-    pub fn create(&self) -> Result<Arc<Handle>, RegistryError> {
+    /// A new session with a new owner token. Blocking (SQLite, the first track).
+    pub fn create(&self) -> Result<Arc<Session>, RegistryError> {
         // Nothing to play yet (a first scan under way): make no session that cannot start.
         if self.catalog.current().is_empty() {
-            return Err(EngineError::EmptyLibrary.into());
+            return Err(SessionError::Engine(EngineError::EmptyLibrary).into());
         }
         let fp = random_id();
         let owner = random_id();
@@ -126,8 +81,9 @@ impl Registry {
         self.start(fp, owner, None)
     }
 
-    /// The session with this fingerprint: running, or restored from the store. `None` if unknown.
-    pub fn get(&self, fp: &str) -> Result<Option<Arc<Handle>>, RegistryError> {
+    /// The session with this fingerprint: running, or restored from the store. `None` if
+    /// unknown. Blocking when it must be restored (SQLite, the first track).
+    pub fn get(&self, fp: &str) -> Result<Option<Arc<Session>>, RegistryError> {
         {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             match sessions.get(fp) {
@@ -143,7 +99,7 @@ impl Registry {
             return Ok(None);
         };
         let snapshot = row.snapshot.as_deref().and_then(|s| {
-            serde_json::from_str::<Snapshot>(s)
+            Snapshot::parse(s)
                 .inspect_err(|e| {
                     self.unreadable_snapshots.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
@@ -156,8 +112,14 @@ impl Registry {
         self.start(row.fingerprint, row.owner, snapshot).map(Some)
     }
 
+    /// The session with this fingerprint if its engine is running: no store, no blocking.
+    pub fn find_running(&self, fp: &str) -> Option<Arc<Session>> {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.get(fp).filter(|h| !h.is_parked()).cloned()
+    }
+
     /// The session players get when they name none; made on first use and kept.
-    pub fn default_session(&self) -> Result<Arc<Handle>, RegistryError> {
+    pub fn default_session(&self) -> Result<Arc<Session>, RegistryError> {
         let existing = self.store().default_session()?;
         if let Some(fp) = existing {
             if let Some(h) = self.get(&fp)? {
@@ -174,29 +136,18 @@ impl Registry {
         fp: String,
         owner: String,
         restore: Option<Snapshot>,
-    ) -> Result<Arc<Handle>, RegistryError> {
+    ) -> Result<Arc<Session>, RegistryError> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(h) = sessions.get(&fp) {
             return Ok(h.clone());
         }
-        let seed = rand::random();
-        let (shared, engine) = session::prepare(
-            fp.clone(),
-            self.params.clone(),
-            self.catalog.clone(),
-            self.clock.clone(),
-            restore,
-            seed,
-        )?;
-        let (tx, rx) = mpsc::channel();
         let store = self.store.clone();
-        let owner_for_save = owner.clone();
-        let persist: Persist = Arc::new(move |s: &Shared| {
-            let Some(snapshot) = s.snapshot() else { return };
+        let (fp_saved, owner_saved) = (fp.clone(), owner.clone());
+        let persist: Persist = Arc::new(move |snapshot: &Snapshot| {
             let row = SessionRow {
-                fingerprint: s.fingerprint.clone(),
-                owner: owner_for_save.clone(),
-                snapshot: serde_json::to_string(&snapshot).ok(),
+                fingerprint: fp_saved.clone(),
+                owner: owner_saved.clone(),
+                snapshot: Some(snapshot.to_json()),
             };
             // A failure is told by the store's StorageHealth, once per spell, not every 3 s.
             let _ = store
@@ -204,19 +155,18 @@ impl Registry {
                 .unwrap_or_else(|p| p.into_inner())
                 .save_session(&row);
         });
-        let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("engine-{}", &fp[..6.min(fp.len())]))
-            .spawn(move || session::run(thread_shared, engine, rx, persist))
-            .map_err(RegistryError::Thread)?;
-        let handle = Arc::new(Handle {
-            shared,
+        let session = Arc::new(Session::start(Start {
+            fingerprint: fp.clone(),
             owner,
-            control: Mutex::new(tx),
-            thread: Mutex::new(Some(thread)),
-        });
-        sessions.insert(fp, handle.clone());
-        Ok(handle)
+            params: self.params.clone(),
+            catalog: self.catalog.clone(),
+            clock: self.clock.clone(),
+            restore,
+            seed: rand::random(),
+            persist,
+        })?);
+        sessions.insert(fp, session.clone());
+        Ok(session)
     }
 
     /// Saved sessions whose snapshot could not be read since the server started.
@@ -224,7 +174,7 @@ impl Registry {
         self.unreadable_snapshots.load(Ordering::Relaxed)
     }
 
-    pub fn running(&self) -> Vec<Arc<Handle>> {
+    pub fn running(&self) -> Vec<Arc<Session>> {
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -237,14 +187,7 @@ impl Registry {
     /// Stops every engine thread; each saves its state on the way out.
     pub fn shutdown(&self) {
         for h in self.running() {
-            let _ = h
-                .control
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .send(Control::Stop);
-            if let Some(t) = h.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                let _ = t.join();
-            }
+            h.stop();
         }
     }
 }

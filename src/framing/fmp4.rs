@@ -159,6 +159,19 @@ fn mp4a() -> Vec<u8> {
 /// One fragment holding `frames` (whole MP3 frames) whose first frame has absolute index
 /// `first_frame`; `sequence` counts fragments from 1.
 pub fn fragment(sequence: u32, first_frame: u64, frames: &[&[u8]]) -> Vec<u8> {
+    let mut out = fragment_header(sequence, first_frame, frames.iter().map(|f| f.len()));
+    frames.iter().for_each(|f| out.extend_from_slice(f));
+    out
+}
+
+/// Everything of a fragment before its frames' bytes (`moof` and the `mdat` header), for
+/// frames of these sizes: a stream writes this, then the frames as they are.
+pub fn fragment_header(
+    sequence: u32,
+    first_frame: u64,
+    sizes: impl ExactSizeIterator<Item = usize> + Clone,
+) -> Vec<u8> {
+    let count = sizes.len();
     let mfhd = full(b"mfhd", 0, 0, &be32(sequence));
     // default-base-is-moof: data offsets count from the start of this moof.
     let tfhd = full(
@@ -173,24 +186,25 @@ pub fn fragment(sequence: u32, first_frame: u64, frames: &[&[u8]]) -> Vec<u8> {
         0,
         &(first_frame * MP3_FRAME_SAMPLES).to_be_bytes(),
     );
-    let trun_len = 8 + 4 + 4 + 4 + 4 * frames.len();
+    let trun_len = 8 + 4 + 4 + 4 + 4 * count;
     let traf_len = 8 + tfhd.len() + tfdt.len() + trun_len;
     let moof_len = 8 + mfhd.len() + traf_len;
     let data_offset = (moof_len + 8) as u32;
     let mut trun = Vec::with_capacity(trun_len);
-    trun.extend(be32(frames.len() as u32));
+    trun.extend(be32(count as u32));
     trun.extend(be32(data_offset));
-    for f in frames {
-        trun.extend(be32(f.len() as u32));
+    for size in sizes.clone() {
+        trun.extend(be32(size as u32));
     }
     // data-offset present, sample-size present.
     let trun = full(b"trun", 0, 0x00_0201, &trun);
     let traf = boxed(b"traf", &[&tfhd, &tfdt, &trun]);
-    let moof = boxed(b"moof", &[&mfhd, &traf]);
-    debug_assert_eq!(moof.len(), moof_len);
-    let payload: Vec<u8> = frames.concat();
-    let mdat = boxed(b"mdat", &[&payload]);
-    [moof, mdat].concat()
+    let mut out = boxed(b"moof", &[&mfhd, &traf]);
+    debug_assert_eq!(out.len(), moof_len);
+    let payload: usize = sizes.sum();
+    out.extend(be32((8 + payload) as u32));
+    out.extend(b"mdat");
+    out
 }
 
 #[cfg(test)]

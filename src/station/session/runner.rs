@@ -1,11 +1,13 @@
 //! The engine thread of a session: render a lead ahead of the play point into the ring,
 //! announce what becomes audible, obey skip/stop, keep checkpoints and persist snapshots.
-use super::broadcast::{frame_index, frame_pos};
-use super::engine::{Engine, EngineEvent};
-use super::events::StationEvent;
-use super::session::{Choice, Control, Shared, SPLICE_MARGIN};
+use super::inner::Inner;
+use super::snapshot::Snapshot;
+use super::{Choice, Control, SPLICE_MARGIN};
 use crate::model::TrackId;
-use crate::units::StreamPos;
+use crate::station::broadcast::{frame_index, frame_pos};
+use crate::station::engine::{self, Chunk, Engine, EngineEvent};
+use crate::station::events::StationEvent;
+use crate::units::{Frames, StreamPos};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -15,14 +17,25 @@ use std::time::Duration;
 const CHECKPOINT_EVERY: u64 = 38;
 const HEARTBEAT: Duration = Duration::from_secs(1);
 const PERSIST_EVERY: Duration = Duration::from_secs(3);
+/// Once behind its lead, the engine renders this much beyond it before it rests: listeners at
+/// the head are woken a few times a second with a batch of frames, not for every 26 ms frame.
+const BATCH: Frames = Frames(8_820);
+/// Frames rendered per pass at most, so controls are answered during a long catch-up.
+const MAX_PER_PASS: u64 = 64;
 
 /// Persists a snapshot; called from the engine thread every few seconds and when it stops.
-pub type Persist = Arc<dyn Fn(&Shared) + Send + Sync>;
+pub type Persist = Arc<dyn Fn(&Snapshot) + Send + Sync>;
+
+fn save(inner: &Inner, persist: &Persist) {
+    if let Some(s) = inner.snapshot() {
+        persist(&s);
+    }
+}
 
 /// The engine thread: render ahead of the play point, publish what becomes audible, obey
 /// controls, persist. Returns when told to stop or when the control channel closes.
-pub fn run(
-    shared: Arc<Shared>,
+pub(super) fn run(
+    shared: Arc<Inner>,
     mut engine: Engine,
     control: mpsc::Receiver<Control>,
     persist: Persist,
@@ -35,7 +48,7 @@ pub fn run(
     let mut idle_since: Option<Duration> = None;
     let mut was_listening = false;
     // Saved at once, so even a session killed in its first seconds resumes where it was.
-    persist(&shared);
+    save(&shared, &persist);
     loop {
         match control.recv_timeout(wait) {
             Ok(Control::Skip) => engine = splice(&shared, engine),
@@ -52,37 +65,41 @@ pub fn run(
         }
         let now = clock.now();
         let play = shared.lock().play_pos(now);
+        let target = play + lead;
         let mut rendered = 0;
         if engine.position() < play {
             shared.stats.underruns.fetch_add(1, Ordering::Relaxed);
         }
         let started = std::time::Instant::now();
-        while engine.position() < play + lead && rendered < 64 {
-            match engine.render_block() {
-                Ok((chunk, events)) => publish_block(&shared, &engine, chunk, events),
-                Err(e) => {
-                    tracing::error!(session = %shared.fingerprint, "engine stopped: {e}");
-                    return;
+        if engine.position() < target {
+            while engine.position() < target + BATCH && rendered < MAX_PER_PASS {
+                match engine.render_block() {
+                    Ok((chunk, events)) => publish_block(&shared, &engine, chunk, events),
+                    Err(e) => {
+                        tracing::error!(session = %shared.fingerprint, "engine stopped: {e}");
+                        return;
+                    }
                 }
+                rendered += 1;
             }
-            rendered += 1;
         }
         if rendered > 0 {
+            shared.wake_listeners(shared.lock());
             let st = &shared.stats;
             st.render_nanos
                 .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
             st.rendered_frames
-                .fetch_add(rendered * super::engine::BLOCK.0, Ordering::Relaxed);
+                .fetch_add(rendered * engine::BLOCK.0, Ordering::Relaxed);
         }
         announce(&shared, play);
         if now >= last_heartbeat + HEARTBEAT {
             last_heartbeat = now;
             publish_heartbeat(&shared);
         }
-        let listening = shared.lock().listeners > 0;
+        let listening = shared.listeners.load(Ordering::Relaxed) > 0;
         if listening && !was_listening {
             // A first listener: save now, so a crash in the next seconds still catches up.
-            persist(&shared);
+            save(&shared, &persist);
         }
         was_listening = listening;
         let busy = listening || shared.events.receiver_count() > 0;
@@ -94,23 +111,24 @@ pub fn run(
         }
         if now >= last_persist + PERSIST_EVERY {
             last_persist = now;
-            persist(&shared);
+            save(&shared, &persist);
         }
-        let ahead = engine.position().secs() - (play + lead).secs();
-        wait = if rendered == 64 {
+        let ahead = engine.position().secs() - target.secs();
+        wait = if rendered == MAX_PER_PASS {
             Duration::ZERO
         } else {
             clock.real(Duration::from_secs_f64(ahead.clamp(0.005, 0.25)))
         };
     }
-    persist(&shared);
+    save(&shared, &persist);
 }
 
-/// Puts a rendered block into the ring and the timeline, and keeps checkpoints.
-fn publish_block(
-    shared: &Shared,
+/// Puts a rendered block into the ring and the timeline, and keeps checkpoints. Listeners
+/// are woken by the caller once the batch is complete.
+pub(super) fn publish_block(
+    shared: &Inner,
     engine: &Engine,
-    chunk: Option<super::engine::Chunk>,
+    chunk: Option<Chunk>,
     events: Vec<EngineEvent>,
 ) {
     let mut st = shared.lock();
@@ -140,14 +158,11 @@ fn publish_block(
             st.checkpoints.pop_front();
         }
     }
-    st.next = engine.transition().map(|t| t.next.clone());
-    let v = (st.ring.head(), st.generation);
-    drop(st);
-    shared.head.send_replace(v);
+    st.follow(engine);
 }
 
 /// Sends `track` events for track starts the play point has reached.
-fn announce(shared: &Shared, play: StreamPos) {
+fn announce(shared: &Inner, play: StreamPos) {
     let due: Vec<(StreamPos, TrackId)> = {
         let mut st = shared.lock();
         let from = st.announced;
@@ -169,9 +184,9 @@ fn announce(shared: &Shared, play: StreamPos) {
 }
 
 /// Now playing, next up and the listener count, to every events client.
-fn publish_heartbeat(shared: &Shared) {
+fn publish_heartbeat(shared: &Inner) {
     let (position, now_playing, next) = shared.now_and_next();
-    let listeners = shared.lock().listeners;
+    let listeners = shared.listeners.load(Ordering::Relaxed);
     shared.publish(StationEvent::Heartbeat {
         position: position.secs(),
         now_playing,
@@ -183,8 +198,8 @@ fn publish_heartbeat(shared: &Shared) {
 /// An engine rebuilt from the last checkpoint before just after the play point and rendered
 /// up to there, so the future can be changed from that point; `None` when the engine has not
 /// rendered that far or cannot be rebuilt.
-fn rebuilt_at_play_point(shared: &Shared, engine: &Engine) -> Option<Engine> {
-    let play = shared.lock().play_pos(shared.clock.now());
+fn rebuilt_at_play_point(shared: &Inner, engine: &Engine) -> Option<Engine> {
+    let play = shared.play_pos();
     let target = frame_pos(frame_index(play + SPLICE_MARGIN) + 1);
     if target >= engine.position() {
         return None;
@@ -212,18 +227,14 @@ fn rebuilt_at_play_point(shared: &Shared, engine: &Engine) -> Option<Engine> {
 }
 
 /// Drops the rendered future from the engine's position on and tells listeners to refetch.
-fn cut_future(shared: &Shared, engine: &Engine, reason: &str) {
+fn cut_future(shared: &Inner, engine: &Engine, reason: &str) {
     let at = engine.position();
-    {
-        let mut st = shared.lock();
-        st.ring.truncate_from(frame_index(at));
-        st.timeline.retain(|(p, _)| *p < at);
-        st.checkpoints.retain(|c| c.pos <= at);
-        st.next = engine.transition().map(|t| t.next.clone());
-        let v = (st.ring.head(), st.generation);
-        drop(st);
-        shared.head.send_replace(v);
-    }
+    let mut st = shared.lock();
+    st.ring.truncate_from(frame_index(at));
+    st.timeline.retain(|(p, _)| *p < at);
+    st.checkpoints.retain(|c| c.pos <= at);
+    st.follow(engine);
+    shared.wake_listeners(st);
     shared.publish(StationEvent::Splice {
         position: at.secs(),
         reason: reason.into(),
@@ -231,7 +242,7 @@ fn cut_future(shared: &Shared, engine: &Engine, reason: &str) {
 }
 
 /// Skip: re-render from just after the play point, replacing the buffered future.
-fn splice(shared: &Shared, engine: Engine) -> Engine {
+fn splice(shared: &Inner, engine: Engine) -> Engine {
     let mut engine = rebuilt_at_play_point(shared, &engine).unwrap_or(engine);
     engine.skip();
     cut_future(shared, &engine, "skip");
@@ -242,14 +253,14 @@ fn splice(shared: &Shared, engine: Engine) -> Engine {
 /// rendered yet, the plan changes in place; when it is already in the lead, the future is
 /// re-rendered from just after the play point; when it is already audible, the choice
 /// applies to the pick after it.
-fn steer(shared: &Shared, mut engine: Engine, choice: &Choice) -> Engine {
+fn steer(shared: &Inner, mut engine: Engine, choice: &Choice) -> Engine {
     let apply = |e: &mut Engine| match choice {
         Choice::Direction(d) => e.scheduler_mut().steer(*d),
         Choice::Track(id) => e.scheduler_mut().queue(id.clone()),
     };
     apply(&mut engine);
     if engine.replan_next() {
-        shared.lock().next = engine.transition().map(|t| t.next.clone());
+        shared.lock().follow(&engine);
         publish_heartbeat(shared);
         return engine;
     }

@@ -1,6 +1,7 @@
 //! ICY (SHOUTcast) in-band metadata: after every `metaint` bytes of audio, one length byte
 //! (×16) and that many bytes of `StreamTitle='…';`, zero-padded. Pure, so it is tested without
-//! a socket; the title is given per piece of audio so it changes exactly where the track does.
+//! a socket; the title is asked for only where a block falls, for the audio right there.
+use bytes::Bytes;
 
 /// The interval every Drift stream uses (what the issue and common players expect).
 pub const METAINT: usize = 16_000;
@@ -22,36 +23,36 @@ impl IcyInterleaver {
         }
     }
 
-    /// Appends `audio` to `out`, inserting a metadata block wherever the interval falls; a block
-    /// inside this piece carries `title`.
-    pub fn push(&mut self, audio: &[u8], title: &str, out: &mut Vec<u8>) {
-        let mut rest = audio;
-        while !rest.is_empty() {
-            let n = rest.len().min(self.until_block);
-            out.extend_from_slice(&rest[..n]);
-            rest = &rest[n..];
+    /// Appends `audio` to `out` — as slices of it, never copied — inserting a metadata block
+    /// wherever the interval falls; a block asks `title` for the title to carry.
+    pub fn push(&mut self, audio: &Bytes, title: &mut dyn FnMut() -> String, out: &mut Vec<Bytes>) {
+        let mut at = 0;
+        while at < audio.len() {
+            let n = (audio.len() - at).min(self.until_block);
+            out.push(audio.slice(at..at + n));
+            at += n;
             self.until_block -= n;
             if self.until_block == 0 {
-                self.block(title, out);
+                out.push(self.block(&title()));
                 self.until_block = self.metaint;
             }
         }
     }
 
-    fn block(&mut self, title: &str, out: &mut Vec<u8>) {
+    fn block(&mut self, title: &str) -> Bytes {
         if self.announced.as_deref() == Some(title) {
-            out.push(0);
-            return;
+            return Bytes::from_static(&[0]);
         }
         let text = format!("StreamTitle='{}';", sanitize(title));
         let mut bytes = text.into_bytes();
         bytes.truncate(255 * 16);
         let blocks = bytes.len().div_ceil(16);
+        let mut out = Vec::with_capacity(1 + blocks * 16);
         out.push(blocks as u8);
-        let start = out.len();
         out.extend_from_slice(&bytes);
-        out.resize(start + blocks * 16, 0);
+        out.resize(1 + blocks * 16, 0);
         self.announced = Some(title.to_string());
+        Bytes::from(out)
     }
 }
 
@@ -96,11 +97,20 @@ mod tests {
     #[test]
     fn blocks_fall_every_metaint_bytes_and_titles_round_trip() {
         let mut icy = IcyInterleaver::new(100);
-        let mut out = Vec::new();
-        let audio: Vec<u8> = (0..350).map(|i| (i % 251) as u8).collect();
-        icy.push(&audio[..150], "A - One", &mut out);
-        icy.push(&audio[150..250], "A - One", &mut out);
-        icy.push(&audio[250..], "B - It's Two", &mut out);
+        let mut pieces = Vec::new();
+        let audio = Bytes::from((0..350).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+        icy.push(&audio.slice(..150), &mut || "A - One".into(), &mut pieces);
+        icy.push(
+            &audio.slice(150..250),
+            &mut || "A - One".into(),
+            &mut pieces,
+        );
+        icy.push(
+            &audio.slice(250..),
+            &mut || "B - It's Two".into(),
+            &mut pieces,
+        );
+        let out = pieces.concat();
         let (back, titles) = strip(&out, 100);
         assert_eq!(back, audio);
         assert_eq!(
