@@ -272,34 +272,12 @@ fn resume_after_kill_9() {
     ));
     let n = (frames.len() - k).min(again.len());
     assert!(n > 100);
-    let a: Vec<u8> = frames[k..k + n]
-        .iter()
-        .flat_map(|f| f.data.clone())
-        .collect();
-    let b: Vec<u8> = again[..n].iter().flat_map(|f| f.data.clone()).collect();
-    let (pa, pb) = (
-        decode(&dir.path().join("a.mp3"), &a),
-        decode(&dir.path().join("b.mp3"), &b),
-    );
-    let skip = 2 * 1152 * 2;
-    let len = pa.len().min(pb.len());
-    let (diff, sig) = pa[skip..len]
-        .iter()
-        .zip(&pb[skip..len])
-        .fold((0f64, 0f64), |(d, s), (x, y)| {
-            (d + ((x - y) as f64).powi(2), s + (*x as f64).powi(2))
-        });
-    let snr = 10.0 * (sig / diff.max(1e-20)).log10();
+    let snr = mp3_snr(dir.path(), &frames[k..k + n], &again[..n]);
     // The PCM is the same; a fresh LAME quantises differently for a while (noise level).
     assert!(
         snr > 25.0,
         "resumed audio differs from the original: SNR {snr:.1} dB"
     );
-}
-
-fn decode(path: &std::path::Path, bytes: &[u8]) -> Vec<f32> {
-    std::fs::write(path, bytes).unwrap();
-    drift::audio::decode::decode_all(path).unwrap()
 }
 
 /// A session nobody listens to is parked (saved, engine stopped) and resumes where it was.

@@ -36,6 +36,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     }
     let dir = data_dir(&a.library.data_dir);
     let store = Store::open(&dir)?;
+    let storage = store.health();
     let catalog = Arc::new(LiveCatalog::new(Catalog::new(store.tracks()?)));
     let progress = Arc::new(LibraryProgress::default());
     progress.set_counts(store.file_counts()?, catalog.current().len());
@@ -60,6 +61,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         metrics: metrics.clone(),
         bitrate: mix.bitrate.kbps(),
         library: progress.clone(),
+        storage: storage.clone(),
     });
 
     let listener = tokio::net::TcpListener::bind(a.listen)
@@ -83,6 +85,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
             a.rescan_minutes.clamp(1.0, 7.0 * 24.0 * 60.0) * 60.0,
         ),
         watch: true,
+        storage,
     };
     // Generating the demo library takes seconds: the server answers meanwhile.
     let library = Arc::new(Mutex::new(None::<Library>));

@@ -23,6 +23,16 @@ fn registry_error(app: &App, e: RegistryError) -> ApiError {
     if e.is_empty_library() {
         return ApiError::preparing(&app.library.snapshot());
     }
+    if let RegistryError::Store(e) = &e {
+        if e.is_disk_full() {
+            return ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                "the server's disk is full: a new session cannot be saved until space is freed \
+                 (sessions already playing go on)",
+            );
+        }
+    }
     ApiError::internal(e)
 }
 

@@ -41,6 +41,8 @@ pub struct AppState {
     /// How far the library scan is (for /health, /api/library and the 503 of a station that
     /// has nothing to play yet).
     pub library: Arc<crate::library::status::LibraryProgress>,
+    /// Whether the store's writes succeed (a full disk), for /health.
+    pub storage: Arc<crate::store::StorageHealth>,
 }
 
 pub type App = Arc<AppState>;

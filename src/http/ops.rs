@@ -17,6 +17,7 @@ pub async fn health(State(app): State<App>) -> impl IntoResponse {
         "scanComplete": library.scans > 0,
         "library": library,
         "sessions": app.registry.running().len(),
+        "storage": app.storage.status(),
     }))
 }
 

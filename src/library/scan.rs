@@ -59,7 +59,7 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot record the scan")]
+    #[error("cannot record the scan: {0}")]
     Store(#[from] StoreError),
     #[error("cannot start the analysis threads: {0}")]
     Threads(String),

@@ -7,7 +7,7 @@ use super::status::{LibraryProgress, LibraryStatus, Phase};
 use super::watch::{watch, LibraryWatcher};
 use super::workers::Hooks;
 use crate::catalog::LiveCatalog;
-use crate::store::Store;
+use crate::store::{StorageHealth, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -33,6 +33,8 @@ pub struct LibraryConfig {
     pub rescan_every: Duration,
     /// Watch the folders for changes.
     pub watch: bool,
+    /// How the store's writes go, shared with the server's other connections (`/health`).
+    pub storage: Arc<StorageHealth>,
 }
 
 /// Wake-ups for the scanner thread.
@@ -140,7 +142,7 @@ impl Library {
 }
 
 fn run(cfg: &LibraryConfig, catalog: &LiveCatalog, progress: &LibraryProgress, shared: &Shared) {
-    let mut store = match Store::open(&cfg.data_dir) {
+    let mut store = match Store::open_sharing(&cfg.data_dir, cfg.storage.clone()) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("the library scanner cannot open the store: {e}");
@@ -152,6 +154,9 @@ fn run(cfg: &LibraryConfig, catalog: &LiveCatalog, progress: &LibraryProgress, s
         progress: false,
         threads: cfg.threads,
     };
+    // The last failure told: a scan that keeps failing the same way (a full disk, a folder
+    // gone) is told once, not at every retry; the progress board shows it meanwhile.
+    let mut told: Option<String> = None;
     loop {
         shared.interrupt.store(false, Ordering::Relaxed);
         {
@@ -167,6 +172,7 @@ fn run(cfg: &LibraryConfig, catalog: &LiveCatalog, progress: &LibraryProgress, s
         let wait = match scan_with(&cfg.roots, &mut store, &opts, hooks) {
             Ok(report) => {
                 progress.set_error(None);
+                told = None;
                 if report.pending == 0 {
                     progress.finished_scan();
                 }
@@ -182,7 +188,10 @@ fn run(cfg: &LibraryConfig, catalog: &LiveCatalog, progress: &LibraryProgress, s
                     }
                     e => e.to_string(),
                 };
-                tracing::error!("library scan stopped: {message}");
+                if told.as_ref() != Some(&message) {
+                    tracing::error!("library scan stopped: {message}");
+                    told = Some(message.clone());
+                }
                 progress.set_error(Some(message));
                 progress.finished_scan();
                 RETRY_FAILED.min(cfg.rescan_every)

@@ -149,13 +149,11 @@ impl Registry {
                 owner: owner_saved.clone(),
                 snapshot: Some(snapshot.to_json()),
             };
-            let saved = store
+            // A failure is told by the store's StorageHealth, once per spell, not every 3 s.
+            let _ = store
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .save_session(&row);
-            if let Err(e) = saved {
-                tracing::warn!(session = %fp_saved, "cannot save the session: {e}");
-            }
         });
         let session = Arc::new(Session::start(Start {
             fingerprint: fp.clone(),

@@ -1,16 +1,19 @@
 //! The SQLite store: opens `DATA_DIR/drift.sqlite`, sets the connection's pragmas and brings the
 //! schema up to date. All of Drift's SQL lives under this module (`tracks.rs` and `files.rs`:
-//! the library; `sessions.rs`: listening sessions).
+//! the library; `sessions.rs`: listening sessions; `health.rs`: whether writes succeed).
 pub mod files;
+pub mod health;
 pub mod sessions;
 pub mod tracks;
 
 pub use files::FileCounts;
+pub use health::{StorageHealth, StorageStatus};
 pub use sessions::SessionRow;
 pub use tracks::{FileChange, FileRecord, FileStat};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The database file's name inside the data directory.
@@ -56,8 +59,10 @@ const MIGRATIONS: &[&str] = &[
     files::HEADER_MIGRATION,
 ];
 
-/// Why the store failed. Every variant means "stop": the database is unusable or the query is
-/// wrong, and retrying the same call will not help.
+/// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable
+/// or the query is wrong, and retrying the same call will not help. `DiskFull` means the write
+/// was lost but the database is intact: carry on without it, and writes succeed again once
+/// space is freed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}")]
@@ -80,20 +85,55 @@ pub enum StoreError {
     },
     #[error("the database has schema version {found}, newer than this Drift knows ({known}); upgrade Drift")]
     TooNew { found: i64, known: usize },
-    #[error("database error")]
-    Sql(#[from] rusqlite::Error),
+    #[error("the disk holding the database is full ({0})")]
+    DiskFull(#[source] rusqlite::Error),
+    #[error("database error: {0}")]
+    Sql(#[source] rusqlite::Error),
     #[error("unexpected data in the database: {0}")]
     BadData(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull(e),
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// The disk is full: nothing is wrong with the database, the write just did not fit.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::DiskFull(_) => true,
+            StoreError::Open { source: e, .. } | StoreError::Migration { source: e, .. } => {
+                e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            StoreError::CreateDir { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Drift's database. Owns one connection; `Send`, so a server can share it behind a `Mutex`.
 pub struct Store {
     conn: Connection,
+    /// How this database's writes go, shared with the other connections of the same server.
+    health: Arc<StorageHealth>,
 }
 
 impl Store {
     /// Opens (creating if needed) `data_dir/drift.sqlite` and migrates it to the current schema.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_sharing(data_dir, Arc::default())
+    }
+
+    /// [`Store::open`], noting how writes go in `health` (shared with the server's other
+    /// connections, so `/health` sees the scanner's writes and the sessions' alike).
+    pub fn open_sharing(data_dir: &Path, health: Arc<StorageHealth>) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::CreateDir {
             path: data_dir.to_path_buf(),
             source,
@@ -111,12 +151,17 @@ impl Store {
         }
         // With WAL, NORMAL is durable across application crashes and much faster than FULL.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Store::prepare(conn)
+        Store::prepare(conn, health)
     }
 
     /// A private database in memory, for tests.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::prepare(Connection::open_in_memory()?)
+        Store::prepare(Connection::open_in_memory()?, Arc::default())
+    }
+
+    /// How this database's writes are going (for `/health`).
+    pub fn health(&self) -> Arc<StorageHealth> {
+        self.health.clone()
     }
 
     /// The schema version the database is at (the number of migrations applied).
@@ -126,10 +171,10 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
-    fn prepare(conn: Connection) -> Result<Store, StoreError> {
+    fn prepare(conn: Connection, health: Arc<StorageHealth>) -> Result<Store, StoreError> {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, health };
         store.migrate()?;
         Ok(store)
     }

@@ -24,14 +24,21 @@ pub struct SessionRow {
 
 impl Store {
     /// Inserts or updates a session (a `None` snapshot keeps the saved one).
+    /// A failure is also noted in the store's [`StorageHealth`](super::StorageHealth), which
+    /// tells the user (once, not at every save).
     pub fn save_session(&self, row: &SessionRow) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO sessions (fingerprint, owner, snapshot) VALUES (?1, ?2, ?3)
-             ON CONFLICT(fingerprint) DO UPDATE SET
-                snapshot = COALESCE(excluded.snapshot, snapshot), updated_at = unixepoch()",
-            params![row.fingerprint, row.owner, row.snapshot],
-        )?;
-        Ok(())
+        let result = self
+            .conn
+            .execute(
+                "INSERT INTO sessions (fingerprint, owner, snapshot) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(fingerprint) DO UPDATE SET
+                    snapshot = COALESCE(excluded.snapshot, snapshot), updated_at = unixepoch()",
+                params![row.fingerprint, row.owner, row.snapshot],
+            )
+            .map(|_| ())
+            .map_err(StoreError::from);
+        self.health.record("saving a session", &result);
+        result
     }
 
     pub fn load_session(&self, fingerprint: &str) -> Result<Option<SessionRow>, StoreError> {
@@ -63,6 +70,12 @@ impl Store {
     }
 
     pub fn set_default_session(&self, fingerprint: &str) -> Result<(), StoreError> {
+        let result = self.mark_default(fingerprint);
+        self.health.record("saving the default session", &result);
+        result
+    }
+
+    fn mark_default(&self, fingerprint: &str) -> Result<(), StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
             "UPDATE sessions SET is_default = 0 WHERE is_default = 1",

@@ -84,8 +84,15 @@ impl Store {
         Ok(ids.collect::<Result<_, _>>()?)
     }
 
-    /// Writes a batch of scan results in one transaction: all of it or none of it.
+    /// Writes a batch of scan results in one transaction: all of it or none of it. A failure
+    /// is also noted in the store's [`StorageHealth`](super::StorageHealth).
     pub fn apply(&mut self, changes: &[FileChange]) -> Result<(), StoreError> {
+        let result = self.apply_batch(changes);
+        self.health.record("recording the library scan", &result);
+        result
+    }
+
+    fn apply_batch(&mut self, changes: &[FileChange]) -> Result<(), StoreError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);

@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A small demo library (short tracks) in `dir`, generated once per test binary and copied.
@@ -41,6 +42,38 @@ impl Server {
     /// Starts `drift serve` and returns as soon as it printed its address (the library may
     /// still be scanning).
     pub fn launch(library: &Path, data_dir: &Path, listen: &str, extra: &[&str]) -> Server {
+        Server::spawn(library, data_dir, listen, extra, Stdio::inherit())
+    }
+
+    /// [`Server::launch`], keeping what the server logs (stderr) in the returned buffer (and
+    /// echoing it), so a test can check what a user would read.
+    pub fn launch_logged(
+        library: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> (Server, Arc<Mutex<String>>) {
+        let mut server = Server::spawn(library, data_dir, listen, extra, Stdio::piped());
+        let log = Arc::new(Mutex::new(String::new()));
+        let (stderr, sink) = (server.child.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        (server, log)
+    }
+
+    fn spawn(
+        library: &Path,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        stderr: Stdio,
+    ) -> Server {
         let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
             .arg("serve")
@@ -53,7 +86,7 @@ impl Server {
             .args(&args)
             .env("DRIFT_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start drift serve");
         let stdout = child.stdout.take().unwrap();
@@ -74,7 +107,7 @@ impl Server {
         }
     }
 
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         let started = Instant::now();
         loop {
             if let Ok(v) = get_json(&format!("{}/health", self.base)) {
@@ -170,6 +203,32 @@ pub fn write_tone(path: &Path, secs: f64, freq: f64) {
         w.write_sample(s as i16).unwrap();
     }
     w.finalize().unwrap();
+}
+
+/// How close two runs of MP3 frames sound: the signal-to-difference ratio (dB) of their decoded
+/// audio, skipping the first two frames (their bit reservoir lies before the cut). `tmp` holds
+/// the files the decoder reads.
+pub fn mp3_snr(
+    tmp: &Path,
+    a: &[drift::audio::mp3_frames::Mp3Frame],
+    b: &[drift::audio::mp3_frames::Mp3Frame],
+) -> f64 {
+    let decode = |name: &str, frames: &[drift::audio::mp3_frames::Mp3Frame]| {
+        let path = tmp.join(name);
+        let bytes: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
+        std::fs::write(&path, bytes).unwrap();
+        drift::audio::decode::decode_all(&path).unwrap()
+    };
+    let (pa, pb) = (decode("snr-a.mp3", a), decode("snr-b.mp3", b));
+    let skip = 2 * 1152 * 2;
+    let len = pa.len().min(pb.len());
+    let (diff, sig) = pa[skip..len]
+        .iter()
+        .zip(&pb[skip..len])
+        .fold((0f64, 0f64), |(d, s), (x, y)| {
+            (d + ((x - y) as f64).powi(2), s + (*x as f64).powi(2))
+        });
+    10.0 * (sig / diff.max(1e-20)).log10()
 }
 
 pub fn have(cmd: &str) -> bool {

@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
+/// A restored session's ring starts this far before the saved play point (or earlier).
+const RESUME_SLACK: Frames = Frames(5 * 44_100);
 /// Events kept for `Last-Event-ID` resumption.
 const EVENT_LOG: usize = 256;
 
@@ -154,11 +156,14 @@ impl Inner {
     pub(super) fn snapshot(&self) -> Option<Snapshot> {
         let st = self.lock();
         let play = st.play_pos(self.clock.now());
+        // From a little before the play point, so a player whose buffer ran out just before
+        // it (a busy machine, a slow network) still resumes exactly after a restart.
+        let resume_from = StreamPos(Frames(play.frames().saturating_sub(RESUME_SLACK.0)));
         let checkpoint = st
             .checkpoints
             .iter()
             .rev()
-            .find(|c| c.pos <= play)
+            .find(|c| c.pos <= resume_from)
             .or(st.checkpoints.front())?
             .clone();
         Some(Snapshot {
