@@ -1,16 +1,20 @@
 //! Session resources: bootstrap, create, state, skip, refresh, save, and the M3U for players.
+use super::admission::ClientKey;
+use super::conn::ClientAddr;
 use super::error::ApiError;
 use super::App;
 use crate::station::broadcast::frame_pos;
 use crate::station::events::StationEvent;
 use crate::station::registry::{Handle, RegistryError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Fingerprints are URL-safe base64; anything else cannot name a session.
 fn valid_fingerprint(fp: &str) -> bool {
@@ -24,6 +28,16 @@ fn registry_error(app: &App, e: RegistryError) -> ApiError {
     match e {
         RegistryError::Engine(crate::station::engine::EngineError::EmptyLibrary) => {
             ApiError::preparing(&app.library.snapshot())
+        }
+        RegistryError::Full {
+            playing,
+            retry_after,
+            ..
+        } => {
+            app.metrics
+                .sessions_refused_full
+                .fetch_add(1, Ordering::Relaxed);
+            ApiError::full(playing, retry_after)
         }
         e => ApiError::internal(e),
     }
@@ -107,8 +121,24 @@ pub(super) fn owned(app: &App, fp: &str, headers: &HeaderMap) -> Result<Arc<Hand
     Ok(h)
 }
 
-pub async fn create(State(app): State<App>) -> Result<Response, ApiError> {
-    let h = app.registry.create().map_err(|e| registry_error(&app, e))?;
+/// `POST /api/sessions`: a new session, within the client's share (`--sessions-per-minute`)
+/// and the station's capacity (`--max-sessions`).
+pub async fn create(
+    State(app): State<App>,
+    ConnectInfo(client): ConnectInfo<ClientAddr>,
+) -> Result<Response, ApiError> {
+    let key = ClientKey::of(client.0.ip());
+    if let Err(wait) = app.creates.take(key, Instant::now()) {
+        app.metrics
+            .sessions_rate_limited
+            .fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::rate_limited(wait));
+    }
+    let h = app.registry.create().map_err(|e| {
+        // Not created: the client keeps its allowance for when there is a place.
+        app.creates.refund(key);
+        registry_error(&app, e)
+    })?;
     let mut body = describe(&app, &h);
     body["ownerToken"] = json!(h.owner);
     let cookie = format!(

@@ -52,6 +52,19 @@ impl Listener for DeadlineListener {
     }
 }
 
+/// The client's address as handlers see it (`ConnectInfo<ClientAddr>`): the peer of the
+/// accepted connection.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, DeadlineListener>>
+    for ClientAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, DeadlineListener>) -> ClientAddr {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
 pub struct DeadlineStream {
     inner: TcpStream,
     limit: Duration,
