@@ -106,6 +106,7 @@ fn a_full_station_refuses_new_sessions_until_one_parks() {
         body["error"],
         "The station is full: 3 sessions are playing. Try again in a minute."
     );
+    assert_eq!(body["playing"], 3);
     // A session already playing is never refused.
     let fp1 = &sessions[1].0;
     let r = c

@@ -11,7 +11,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     /// More fields for the body, beside `error` and `code` (what a client needs to act).
-    pub extra: Option<(&'static str, serde_json::Value)>,
+    pub extra: Vec<(&'static str, serde_json::Value)>,
     /// Seconds for the `Retry-After` header (a 503 without one says 1).
     pub retry_after: Option<u32>,
 }
@@ -22,7 +22,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            extra: None,
+            extra: Vec::new(),
             retry_after: None,
         }
     }
@@ -32,7 +32,10 @@ impl ApiError {
         let message =
             format!("The station is full: {playing} sessions are playing. Try again in a minute.");
         ApiError {
-            extra: Some(("retryAfter", retry_after.into())),
+            extra: vec![
+                ("playing", playing.into()),
+                ("retryAfter", retry_after.into()),
+            ],
             retry_after: Some(retry_after),
             ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "full", message)
         }
@@ -42,7 +45,7 @@ impl ApiError {
         let message =
             format!("Too many new sessions from this address: try again in {retry_after} s.");
         ApiError {
-            extra: Some(("retryAfter", retry_after.into())),
+            extra: vec![("retryAfter", retry_after.into())],
             retry_after: Some(retry_after),
             ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
@@ -61,7 +64,7 @@ impl ApiError {
             format!("Drift is preparing your library: {}", library.summary())
         };
         ApiError {
-            extra: Some(("library", serde_json::to_value(library).unwrap_or_default())),
+            extra: vec![("library", serde_json::to_value(library).unwrap_or_default())],
             ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "preparing", message)
         }
     }
@@ -97,7 +100,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": self.message, "code": self.code});
-        if let Some((key, value)) = self.extra {
+        for (key, value) in self.extra {
             body[key] = value;
         }
         let mut r = (self.status, Json(body)).into_response();
