@@ -104,8 +104,9 @@ impl CreateLimiter {
             return Ok(());
         }
         b.tokens = tokens;
+        // Whole seconds, rounded up (less a hair of floating-point noise: 10.000001 is 10).
         let wait = (1.0 - tokens) / self.refill_per_sec();
-        Err((wait.ceil() as u32).max(1))
+        Err(((wait - 1e-6).ceil() as u32).max(1))
     }
 
     /// Gives back the token of a create that did not happen (the station was full, or had

@@ -13,32 +13,34 @@ use crate::audio::encode::Bitrate;
 /// music, and the jitter of a machine shared with other work.
 pub const TARGET_UTILISATION: f64 = 0.75;
 
-/// CPU seconds one session's engine spends per second of audio at 192 kbps, by LAME quality
-/// (index 0 … 9). Measured on the project's 2-core machine with the release build:
-/// `drift render --seconds 600 --encoder-quality Q --output /tmp/x.mp3` on the demo library,
-/// user + system CPU from `/usr/bin/time -v`, less the same command's CPU for `--seconds 1`
-/// (start-up and the library check), divided by 600. Figures and commands:
-/// docs/PERFORMANCE.md, "Cost of a session (issue 10)".
-const COST_192K_BY_QUALITY: [f64; 10] = [
-    0.030, 0.030, 0.030, 0.030, 0.030, 0.030, 0.030, 0.030, 0.030, 0.030,
+/// CPU seconds the engine spends per second of audio rendered offline (decode, mix, LAME at
+/// 192 kbps), by LAME quality (index 0 … 9). Measured 2026-11-29 on the project's 2-core
+/// machine with the release build: `drift render --seconds 600 --encoder-quality Q --output
+/// /tmp/x.mp3` on the demo library, user + system CPU from `/usr/bin/time`, less the same
+/// command's CPU for `--seconds 1` (start-up and the library check), divided by 600.
+/// -q 7 … 9 measured the same within noise (0.0071–0.0073) and are taken as equal. The
+/// bitrate changes nothing measurable (at -q 5: 128 kbps 0.0110, 192 kbps 0.0103, 320 kbps
+/// 0.0106), so it is not a factor. Commands and figures: docs/PERFORMANCE.md, "Cost of a
+/// session (issue 10)".
+const RENDER_COST_BY_QUALITY: [f64; 10] = [
+    0.0449, 0.0236, 0.0198, 0.0120, 0.0117, 0.0103, 0.0102, 0.0071, 0.0071, 0.0071,
 ];
 
-/// How much dearer (or cheaper) encoding is at other bitrates than at 192 kbps, measured the
-/// same way at LAME -q 5. LAME's share of a session grows with the bits it places.
-fn bitrate_factor(bitrate: Bitrate) -> f64 {
-    match bitrate.kbps() {
-        0..=128 => 1.0,
-        129..=160 => 1.0,
-        161..=192 => 1.0,
-        193..=256 => 1.0,
-        _ => 1.0,
-    }
-}
+/// What a session playing in real time costs beyond rendering its audio: waking to pace the
+/// engine, re-rendering its lead after a skip, the ring, its listeners, and many engine
+/// threads sharing the caches. Calibrated on the capacity measured on the same machine (50
+/// sessions at 192 kbps, -q 5 held real time at 140 % CPU of 2 cores = 0.028 per session;
+/// 70 saturated both cores): 0.028 − 0.0103. A quick re-measurement under heavy load from
+/// other work found less (0.011–0.014 per session for 20–50 sessions, `/proc` CPU of
+/// `drift serve`): the higher figure is kept, because a limit set too high lets every
+/// session fall behind, while one set too low only refuses a few more.
+const LIVE_OVERHEAD: f64 = 0.028 - 0.0103;
 
-/// CPU seconds per audio second of one rendering session at this bitrate and LAME quality.
-pub fn session_cost(bitrate: Bitrate, lame_quality: u8) -> f64 {
-    let q = usize::from(lame_quality).min(COST_192K_BY_QUALITY.len() - 1);
-    COST_192K_BY_QUALITY[q] * bitrate_factor(bitrate)
+/// CPU seconds per audio second of one session playing in real time, at this bitrate (no
+/// measurable influence, see above) and LAME quality.
+pub fn session_cost(_bitrate: Bitrate, lame_quality: u8) -> f64 {
+    let q = usize::from(lame_quality).min(RENDER_COST_BY_QUALITY.len() - 1);
+    RENDER_COST_BY_QUALITY[q] + LIVE_OVERHEAD
 }
 
 /// The default `--max-sessions`: as many sessions as fit in `TARGET_UTILISATION` of `cores`
@@ -126,7 +128,11 @@ mod tests {
         assert_eq!(q(200), q(9), "out-of-range qualities read as the fastest");
         let at = |kbps: u16| session_cost(kbps.to_string().parse().unwrap(), 5);
         assert!(at(128) <= at(192) && at(192) <= at(320));
-        assert!(q(5) > 0.0);
+        // The calibration point: 2.8 % of a core per session at the defaults, so two cores
+        // take 53 at 75 % (50 were seen to hold real time, 70 to saturate).
+        assert!((q(5) - 0.028).abs() < 1e-9);
+        assert_eq!(default_max_sessions(2, q(5)), 53);
+        assert!(default_max_sessions(2, q(0)) < default_max_sessions(2, q(9)));
     }
 
     #[test]
