@@ -80,7 +80,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         source,
     })?;
     println!("Drift is listening: open http://{addr}/");
-    println!("At most {max_sessions} sessions at once ({why})");
+    let plural = if max_sessions == 1 { "" } else { "s" };
+    println!("At most {max_sessions} session{plural} at once ({why})");
     let _ = std::io::stdout().flush();
 
     let config = LibraryConfig {

@@ -28,12 +28,15 @@ impl ApiError {
     }
     /// The station renders as many sessions as it can: no new one now. The body says when to
     /// ask again (`retryAfter`, also the header), so a page can wait and say why.
-    pub fn full(playing: usize, retry_after: u32) -> ApiError {
-        let message =
-            format!("The station is full: {playing} sessions are playing. Try again in a minute.");
+    pub fn full(count: usize, retry_after: u32) -> ApiError {
+        let playing = match count {
+            1 => "1 session is playing".to_string(),
+            n => format!("{n} sessions are playing"),
+        };
+        let message = format!("The station is full: {playing}. Try again in a minute.");
         ApiError {
             extra: vec![
-                ("playing", playing.into()),
+                ("playing", count.into()),
                 ("retryAfter", retry_after.into()),
             ],
             retry_after: Some(retry_after),

@@ -42,7 +42,8 @@ export function classify(err, backoff) {
     const pace = clamp(hinted ?? 60000, 1000, 600000);
     const delayMs = backoffDelay(backoff.attempt, { ...backoff.opts, base: pace, max: 4 * pace });
     backoff.next();
-    const playing = Number.isFinite(err.body?.playing) ? `${err.body.playing} sessions are playing` : 'every place is taken';
+    const n = err.body?.playing;
+    const playing = !Number.isFinite(n) ? 'every place is taken' : n === 1 ? '1 session is playing' : `${n} sessions are playing`;
     return {
       event: 'unavailable',
       message: `The station is full: ${playing}. Drift tries again by itself in ${seconds(delayMs)}.`,

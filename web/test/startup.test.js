@@ -60,6 +60,8 @@ test('503 "full" says the station is full and waits for a place at the server\'s
   assert.equal(bare.delayMs, 60000, 'no Retry-After: a minute');
   assert.match(bare.message, /^The station is full: every place is taken\./);
   assert.equal(classify(httpError(503, body, 0), noJitter()).delayMs, 1000, 'never hammers');
+  const one = classify(httpError(503, { ...body, playing: 1 }, 60), noJitter());
+  assert.match(one.message, /^The station is full: 1 session is playing\./);
   const spread = new Backoff({ base: 1000, max: 8000, jitter: 0.25, random: () => 0 });
   assert.equal(classify(httpError(503, body, 60), spread).delayMs, 45000, 'spread like any backoff');
 });
