@@ -5,10 +5,12 @@
 use super::{data_dir, ensure_demo_library, mix_config, CommandError};
 use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::ServeArgs;
+use crate::http::admission::CreateLimiter;
 use crate::http::{front, router, AppState, Metrics};
 use crate::library::announce::Announcer;
 use crate::library::service::{Library, LibraryConfig};
 use crate::library::status::LibraryProgress;
+use crate::station::admission;
 use crate::station::clock::{Clock, ScaledClock};
 use crate::station::registry::{random_id, Registry};
 use crate::station::session::SessionParams;
@@ -47,6 +49,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         mix: mix.clone(),
         idle_timeout: Duration::from_secs_f64(a.idle_timeout.max(1.0)),
     };
+    let (max_sessions, why) = session_limit(&a, &mix);
     let metrics = Arc::new(Metrics::default());
     let app = Arc::new(AppState {
         instance_id: random_id(),
@@ -55,13 +58,15 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
             clock.clone(),
             params,
             Arc::new(Mutex::new(store)),
-        ),
+        )
+        .with_max_sessions(max_sessions),
         catalog: catalog.clone(),
         clock,
         metrics: metrics.clone(),
         bitrate: mix.bitrate.kbps(),
         library: progress.clone(),
         storage: storage.clone(),
+        creates: CreateLimiter::new(a.sessions_per_minute),
     });
 
     let listener = tokio::net::TcpListener::bind(a.listen)
@@ -75,6 +80,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         source,
     })?;
     println!("Drift is listening: open http://{addr}/");
+    let plural = if max_sessions == 1 { "" } else { "s" };
+    println!("At most {max_sessions} session{plural} at once ({why})");
     let _ = std::io::stdout().flush();
 
     let config = LibraryConfig {
@@ -130,6 +137,23 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     .ok();
     tracing::info!("sessions saved; bye");
     Ok(())
+}
+
+/// `--max-sessions`, or the default derived from this machine's cores and the measured cost
+/// of a session at this bitrate and encoder quality; with the reason, for the start-up line.
+fn session_limit(a: &ServeArgs, mix: &crate::config::MixConfig) -> (usize, String) {
+    if a.max_sessions > 0 {
+        return (a.max_sessions, "--max-sessions".into());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cost = admission::session_cost(mix.bitrate, mix.lame_quality);
+    let n = admission::default_max_sessions(cores, cost);
+    let why = format!(
+        "{cores} cores, {} kbps, LAME -q {}",
+        mix.bitrate.kbps(),
+        mix.lame_quality
+    );
+    (n, why)
 }
 
 /// Starts the library service on the given folders (the demo library, generated into the

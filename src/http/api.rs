@@ -1,15 +1,19 @@
 //! Session resources: bootstrap, create, state, skip, refresh, save, and the M3U for players.
+use super::admission::ClientKey;
 use super::error::ApiError;
 use super::App;
 use crate::station::registry::RegistryError;
 use crate::station::session::Session;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Fingerprints are URL-safe base64; anything else cannot name a session.
 fn valid_fingerprint(fp: &str) -> bool {
@@ -22,6 +26,17 @@ fn valid_fingerprint(fp: &str) -> bool {
 fn registry_error(app: &App, e: RegistryError) -> ApiError {
     if e.is_empty_library() {
         return ApiError::preparing(&app.library.snapshot());
+    }
+    if let RegistryError::Full {
+        playing,
+        retry_after,
+        ..
+    } = e
+    {
+        app.metrics
+            .sessions_refused_full
+            .fetch_add(1, Ordering::Relaxed);
+        return ApiError::full(playing, retry_after);
     }
     if let RegistryError::Store(e) = &e {
         if e.is_disk_full() {
@@ -122,12 +137,28 @@ pub(super) async fn owned(
     Ok(h)
 }
 
-pub async fn create(State(app): State<App>) -> Result<Response, ApiError> {
+/// `POST /api/sessions`: a new session, within the client's share (`--sessions-per-minute`)
+/// and the station's capacity (`--max-sessions`).
+pub async fn create(
+    State(app): State<App>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+) -> Result<Response, ApiError> {
+    let key = ClientKey::of(client.ip());
+    if let Err(wait) = app.creates.take(key, Instant::now()) {
+        app.metrics
+            .sessions_rate_limited
+            .fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::rate_limited(wait));
+    }
     let a = app.clone();
-    let h = tokio::task::spawn_blocking(move || a.registry.create())
+    let created = tokio::task::spawn_blocking(move || a.registry.create())
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| registry_error(&app, e))?;
+        .map_err(ApiError::internal)?;
+    let h = created.map_err(|e| {
+        // Not created: the client keeps its allowance for when there is a place.
+        app.creates.refund(key);
+        registry_error(&app, e)
+    })?;
     let mut body = describe(&app, &h);
     body["ownerToken"] = json!(h.owner_token());
     let cookie = format!(

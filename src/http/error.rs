@@ -11,7 +11,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     /// More fields for the body, beside `error` and `code` (what a client needs to act).
-    pub extra: Option<(&'static str, serde_json::Value)>,
+    pub extra: Vec<(&'static str, serde_json::Value)>,
+    /// Seconds for the `Retry-After` header (a 503 without one says 1).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -20,7 +22,35 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            extra: None,
+            extra: Vec::new(),
+            retry_after: None,
+        }
+    }
+    /// The station renders as many sessions as it can: no new one now. The body says when to
+    /// ask again (`retryAfter`, also the header), so a page can wait and say why.
+    pub fn full(count: usize, retry_after: u32) -> ApiError {
+        let playing = match count {
+            1 => "1 session is playing".to_string(),
+            n => format!("{n} sessions are playing"),
+        };
+        let message = format!("The station is full: {playing}. Try again in a minute.");
+        ApiError {
+            extra: vec![
+                ("playing", count.into()),
+                ("retryAfter", retry_after.into()),
+            ],
+            retry_after: Some(retry_after),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "full", message)
+        }
+    }
+    /// This client created its share of sessions for now (`--sessions-per-minute`).
+    pub fn rate_limited(retry_after: u32) -> ApiError {
+        let message =
+            format!("Too many new sessions from this address: try again in {retry_after} s.");
+        ApiError {
+            extra: vec![("retryAfter", retry_after.into())],
+            retry_after: Some(retry_after),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
         }
     }
     /// Nothing can play yet: the library's first tracks are still being analysed. The body
@@ -37,7 +67,7 @@ impl ApiError {
             format!("Drift is preparing your library: {}", library.summary())
         };
         ApiError {
-            extra: Some(("library", serde_json::to_value(library).unwrap_or_default())),
+            extra: vec![("library", serde_json::to_value(library).unwrap_or_default())],
             ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "preparing", message)
         }
     }
@@ -73,13 +103,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = json!({"error": self.message, "code": self.code});
-        if let Some((key, value)) = self.extra {
+        for (key, value) in self.extra {
             body[key] = value;
         }
         let mut r = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = match self.retry_after {
+            Some(s) => Some(s),
+            None if self.status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            None => None,
+        };
+        if let Some(s) = retry_after {
             r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+                .insert("retry-after", axum::http::HeaderValue::from(s));
         }
         r
     }

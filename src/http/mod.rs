@@ -1,4 +1,5 @@
 //! HTTP: the axum server, one module per resource, and the formats it speaks (ICY).
+pub mod admission;
 pub mod api;
 pub mod assets;
 pub mod conn;
@@ -27,6 +28,10 @@ pub struct Metrics {
     pub listeners_total: AtomicU64,
     pub slow_listener_drops: AtomicU64,
     pub events_clients: AtomicU64,
+    /// Sessions refused because the station renders as many as it may (`503 full`).
+    pub sessions_refused_full: AtomicU64,
+    /// Session creations refused by the per-client limit (`429`).
+    pub sessions_rate_limited: AtomicU64,
 }
 
 /// What every handler can reach.
@@ -43,6 +48,8 @@ pub struct AppState {
     pub library: Arc<crate::library::status::LibraryProgress>,
     /// Whether the store's writes succeed (a full disk), for /health.
     pub storage: Arc<crate::store::StorageHealth>,
+    /// The per-client limit on creating sessions (`--sessions-per-minute`).
+    pub creates: admission::CreateLimiter,
 }
 
 pub type App = Arc<AppState>;

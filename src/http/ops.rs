@@ -76,6 +76,18 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         m.events_clients.load(Ordering::Relaxed),
     );
     metric(
+        "sessions_refused_full_total",
+        "counter",
+        "Sessions refused because the station was full (503).",
+        m.sessions_refused_full.load(Ordering::Relaxed),
+    );
+    metric(
+        "sessions_rate_limited_total",
+        "counter",
+        "Session creations refused by the per-client limit (429).",
+        m.sessions_rate_limited.load(Ordering::Relaxed),
+    );
+    metric(
         "ring_bytes",
         "gauge",
         "Audio held in broadcast rings.",

@@ -1,4 +1,5 @@
 //! The station: picking tracks, mixing them in real time, and pacing the mix.
+pub mod admission;
 pub mod broadcast;
 pub mod clock;
 pub mod deck;

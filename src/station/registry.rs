@@ -1,5 +1,7 @@
 //! All sessions of a server: creating them, finding them (in memory or saved in the store),
-//! starting their engine threads, and stopping them at shutdown with their state saved.
+//! starting their engine threads (within the station's capacity: see `admission`), and
+//! stopping them at shutdown with their state saved.
+use super::admission::{self, Claim};
 use super::clock::Clock;
 use super::engine::EngineError;
 use super::session::{Persist, Session, SessionError, SessionParams, Snapshot, Start};
@@ -16,6 +18,14 @@ pub enum RegistryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// `playing` sessions render already (the limit is `limit`): try again in `retry_after`
+    /// seconds.
+    #[error("the station is full: {playing} sessions are playing (at most {limit})")]
+    Full {
+        limit: usize,
+        playing: usize,
+        retry_after: u32,
+    },
 }
 
 impl RegistryError {
@@ -42,6 +52,8 @@ pub struct Registry {
     /// Saved sessions whose snapshot could not be read (a Drift that wrote another shape, a
     /// damaged row): each resumed as a new stream, logged, and counted for `/metrics`.
     unreadable_snapshots: AtomicU64,
+    /// Sessions rendering at once at most (`--max-sessions`); see `admission::admits`.
+    max_sessions: usize,
 }
 
 impl Registry {
@@ -58,7 +70,14 @@ impl Registry {
             params,
             store,
             unreadable_snapshots: AtomicU64::new(0),
+            max_sessions: usize::MAX,
         }
+    }
+
+    /// The same registry, starting at most `limit` sessions at once (see `admission`).
+    pub fn with_max_sessions(mut self, limit: usize) -> Registry {
+        self.max_sessions = limit.max(1);
+        self
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -67,10 +86,20 @@ impl Registry {
 
     /// A new session with a new owner token. Blocking (SQLite, the first track).
     pub fn create(&self) -> Result<Arc<Session>, RegistryError> {
+        self.create_as(Claim::New)
+    }
+
+    fn create_as(&self, claim: Claim) -> Result<Arc<Session>, RegistryError> {
         // Nothing to play yet (a first scan under way): make no session that cannot start.
         if self.catalog.current().is_empty() {
             return Err(SessionError::Engine(EngineError::EmptyLibrary).into());
         }
+        // Refused before its row is written, so a flood leaves nothing behind in the store
+        // (`start` checks again under the lock: that check is the one that holds).
+        self.admit(
+            &self.sessions.lock().unwrap_or_else(|p| p.into_inner()),
+            claim,
+        )?;
         let fp = random_id();
         let owner = random_id();
         self.store().save_session(&SessionRow {
@@ -78,12 +107,16 @@ impl Registry {
             owner: owner.clone(),
             snapshot: None,
         })?;
-        self.start(fp, owner, None)
+        self.start(fp, owner, None, claim)
     }
 
     /// The session with this fingerprint: running, or restored from the store. `None` if
     /// unknown. Blocking when it must be restored (SQLite, the first track).
     pub fn get(&self, fp: &str) -> Result<Option<Arc<Session>>, RegistryError> {
+        self.get_as(fp, Claim::Resume)
+    }
+
+    fn get_as(&self, fp: &str, claim: Claim) -> Result<Option<Arc<Session>>, RegistryError> {
         {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
             match sessions.get(fp) {
@@ -109,7 +142,8 @@ impl Registry {
                 })
                 .ok()
         });
-        self.start(row.fingerprint, row.owner, snapshot).map(Some)
+        self.start(row.fingerprint, row.owner, snapshot, claim)
+            .map(Some)
     }
 
     /// The session with this fingerprint if its engine is running: no store, no blocking.
@@ -122,11 +156,11 @@ impl Registry {
     pub fn default_session(&self) -> Result<Arc<Session>, RegistryError> {
         let existing = self.store().default_session()?;
         if let Some(fp) = existing {
-            if let Some(h) = self.get(&fp)? {
+            if let Some(h) = self.get_as(&fp, Claim::Station)? {
                 return Ok(h);
             }
         }
-        let h = self.create()?;
+        let h = self.create_as(Claim::Station)?;
         self.store().set_default_session(h.fingerprint())?;
         Ok(h)
     }
@@ -136,11 +170,14 @@ impl Registry {
         fp: String,
         owner: String,
         restore: Option<Snapshot>,
+        claim: Claim,
     ) -> Result<Arc<Session>, RegistryError> {
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        // A session already on air is never refused.
         if let Some(h) = sessions.get(&fp) {
             return Ok(h.clone());
         }
+        self.admit(&sessions, claim)?;
         let store = self.store.clone();
         let (fp_saved, owner_saved) = (fp.clone(), owner.clone());
         let persist: Persist = Arc::new(move |snapshot: &Snapshot| {
@@ -167,6 +204,23 @@ impl Registry {
         })?);
         sessions.insert(fp, session.clone());
         Ok(session)
+    }
+
+    /// Whether one more engine may start beside the running ones (parked ones cost nothing).
+    fn admit(
+        &self,
+        sessions: &HashMap<String, Arc<Session>>,
+        claim: Claim,
+    ) -> Result<(), RegistryError> {
+        let running = sessions.values().filter(|h| !h.is_parked()).count();
+        if admission::admits(claim, running, self.max_sessions) {
+            return Ok(());
+        }
+        Err(RegistryError::Full {
+            limit: self.max_sessions,
+            playing: running,
+            retry_after: admission::FULL_RETRY_AFTER_SECS,
+        })
     }
 
     /// Saved sessions whose snapshot could not be read since the server started.

@@ -74,7 +74,12 @@ impl Server {
         extra: &[&str],
         stderr: Stdio,
     ) -> Server {
-        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        // Tests create sessions much faster than a person: the per-client limit stays off
+        // unless the test is about it (tests/admission.rs).
+        if !args.iter().any(|a| a == "--sessions-per-minute") {
+            args.extend(["--sessions-per-minute".to_string(), "0".to_string()]);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
             .arg("serve")
             .arg("--library")

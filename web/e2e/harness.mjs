@@ -109,7 +109,9 @@ export class DriftServer {
    */
   async start({ wait = 'ready' } = {}) {
     this.port = this.port ?? (await freePort());
-    const args = ['serve', '--library', this.library ?? library(), '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, ...this.args];
+    // Pages and tests create sessions faster than a person: no per-client limit unless asked.
+    const limit = this.args.includes('--sessions-per-minute') ? [] : ['--sessions-per-minute', '0'];
+    const args = ['serve', '--library', this.library ?? library(), '--data-dir', this.dataDir, '--listen', `127.0.0.1:${this.port}`, ...limit, ...this.args];
     this.child = spawn(driftBin(), args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DRIFT_LOG: process.env.DRIFT_LOG ?? 'warn' } });
     this.exited = once(this.child, 'exit');
     // Always drained, so a chatty server never blocks on a full pipe.

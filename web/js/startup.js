@@ -1,10 +1,12 @@
 // How the page gets to a station it can play, however early it is opened: it asks the server
 // for its session until it has one, waiting out a first library scan (the server answers 503
-// "preparing" with the scan's progress), an absent server (no answer at all: retried with
-// backoff) and a server that answers with an error (shown as the server says it, retried).
+// "preparing" with the scan's progress), a full station (503 "full": it waits for a place at the
+// server's pace), too many new sessions from this address (429), an absent server (no answer
+// at all: retried with backoff) and a server that answers with an error (shown as the server
+// says it, retried).
 // Once music plays, `watchLibrary` keeps an eye on a library that is still growing.
 // No DOM here: fetch, sleep and the page's callbacks are passed in, so tests drive it.
-import { Backoff } from './backoff.js';
+import { Backoff, backoffDelay } from './backoff.js';
 
 /**
  * What a failed request means for a page that waits to play. `err` comes from session.js:
@@ -33,6 +35,32 @@ export function classify(err, backoff) {
       delayMs: clamp(hinted ?? 1000, 500, 5000),
     };
   }
+  if (err.code === 'full') {
+    // Every place is taken: one frees up when a station's last listener leaves. Ask at the
+    // server's pace, then less and less often (up to 4× its pace), spread so that many
+    // waiting pages do not all come back in the same second.
+    const pace = clamp(hinted ?? 60000, 1000, 600000);
+    const delayMs = backoffDelay(backoff.attempt, { ...backoff.opts, base: pace, max: 4 * pace });
+    backoff.next();
+    const n = err.body?.playing;
+    const playing = !Number.isFinite(n) ? 'every place is taken' : n === 1 ? '1 session is playing' : `${n} sessions are playing`;
+    return {
+      event: 'unavailable',
+      message: `The station is full: ${playing}. Drift tries again by itself in ${seconds(delayMs)}.`,
+      library: null,
+      delayMs,
+    };
+  }
+  if (err.code === 'rate_limited') {
+    // A new token comes at a known moment: asking sooner only gets another 429.
+    const delayMs = clamp(hinted ?? 10000, 1000, 300000);
+    return {
+      event: 'unavailable',
+      message: `Too many new sessions from this address: trying again in ${seconds(delayMs)}.`,
+      library: null,
+      delayMs,
+    };
+  }
   const delayMs = hinted === null ? backoff.next() : clamp(hinted, 500, 30000);
   const said = err.body && typeof err.body.error === 'string';
   return {
@@ -46,7 +74,7 @@ export function classify(err, backoff) {
 }
 
 const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
-const seconds = (ms) => `${Math.max(1, Math.round(ms / 1000))} s`;
+const seconds = (ms) => (ms >= 90000 ? `${Math.round(ms / 60000)} min` : `${Math.max(1, Math.round(ms / 1000))} s`);
 
 /**
  * Resolves the page's session, however long that takes. `resolve()` is session.js's

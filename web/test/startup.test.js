@@ -37,14 +37,43 @@ test('503 "preparing" is the server talking: its library, at the pace it asks fo
 });
 
 test('any other answer shows what the server says, never "cannot reach"', () => {
-  const step = classify(httpError(503, { error: 'the station is full', code: 'full' }, 7), noJitter());
+  const step = classify(httpError(503, { error: 'the store is locked', code: 'unavailable' }, 7), noJitter());
   assert.equal(step.event, 'unavailable');
-  assert.equal(step.message, 'Drift says: the station is full. Trying again in 7 s.');
+  assert.equal(step.message, 'Drift says: the store is locked. Trying again in 7 s.');
   assert.equal(step.delayMs, 7000);
   const bare = classify(httpError(502, null), noJitter());
   assert.equal(bare.event, 'unavailable');
   assert.equal(bare.message, 'The server answered HTTP 502. Trying again in 1 s.');
   for (const s of [step, bare]) assert.doesNotMatch(s.message, /cannot reach/i);
+});
+
+test('503 "full" says the station is full and waits for a place at the server\'s pace, then less often', () => {
+  const b = noJitter();
+  const body = { error: 'The station is full: 50 sessions are playing. Try again in a minute.', code: 'full', playing: 50, retryAfter: 60 };
+  const steps = [1, 2, 3, 4].map(() => classify(httpError(503, body, 60), b));
+  assert.ok(steps.every((s) => s.event === 'unavailable' && s.library === null));
+  assert.deepEqual(steps.map((s) => s.delayMs), [60000, 120000, 240000, 240000]);
+  assert.equal(steps[0].message, 'The station is full: 50 sessions are playing. Drift tries again by itself in 60 s.');
+  assert.equal(steps[2].message, 'The station is full: 50 sessions are playing. Drift tries again by itself in 4 min.');
+  b.reset();
+  const bare = classify(httpError(503, { error: 'full', code: 'full' }), b);
+  assert.equal(bare.delayMs, 60000, 'no Retry-After: a minute');
+  assert.match(bare.message, /^The station is full: every place is taken\./);
+  assert.equal(classify(httpError(503, body, 0), noJitter()).delayMs, 1000, 'never hammers');
+  const one = classify(httpError(503, { ...body, playing: 1 }, 60), noJitter());
+  assert.match(one.message, /^The station is full: 1 session is playing\./);
+  const spread = new Backoff({ base: 1000, max: 8000, jitter: 0.25, random: () => 0 });
+  assert.equal(classify(httpError(503, body, 60), spread).delayMs, 45000, 'spread like any backoff');
+});
+
+test('429 "rate_limited" waits exactly until the server takes a new session again', () => {
+  const body = { error: 'Too many new sessions from this address: try again in 12 s.', code: 'rate_limited', retryAfter: 12 };
+  const step = classify(httpError(429, body, 12), noJitter());
+  assert.equal(step.event, 'unavailable');
+  assert.equal(step.delayMs, 12000);
+  assert.equal(step.message, 'Too many new sessions from this address: trying again in 12 s.');
+  assert.doesNotMatch(step.message, /cannot reach/i);
+  assert.equal(classify(httpError(429, body), noJitter()).delayMs, 10000, 'no header: 10 s');
 });
 
 test('waitForStation: through no answer and a first scan to the station, with no reload', async () => {
