@@ -8,7 +8,7 @@ deps:
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 rust-test:
 	cargo test --all-targets
@@ -24,6 +24,8 @@ e2e:
 	cargo build --quiet
 	npm run --silent e2e
 
-# Figures for docs/PERFORMANCE.md (not part of the tests).
+# Figures for docs/PERFORMANCE.md (not part of the tests): `drift-bench`, which runs the release
+# `drift` it measures, so both are built.
 bench:
-	cargo run --release -- bench
+	cargo build --release
+	cargo run --release -p drift-bench

@@ -1,11 +1,4 @@
 //! The thin shell behind each CLI command: resolve paths, open the store, call the core.
-mod bench;
-mod bench_first_audio;
-mod bench_listeners;
-mod bench_load;
-mod bench_scan;
-mod bench_scan_files;
-mod bench_servers;
 mod render;
 mod serve;
 
@@ -72,11 +65,10 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         }
         Command::Serve(a) => serve::run(a),
         Command::Render(a) => render::run(a),
-        Command::Bench(a) => bench::run(a),
     }
 }
 
-/// The multi-threaded tokio runtime the server (and the listeners benchmark) run on.
+/// The multi-threaded tokio runtime the server runs on (and `drift-bench`'s load generators).
 pub fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,4 +11,3 @@ mod runner;
 pub mod scheduler;
 pub mod session;
 pub mod walk;
-pub mod walk_bench;

@@ -1,18 +1,19 @@
-//! `drift bench listeners`: how many listeners one session serves on loopback without drops
+//! `drift-bench listeners`: how many listeners one session serves on loopback without drops
 //! and what each costs in server CPU and memory, ramped in steps, side by side with icecast2
 //! serving the same MP3 at the same bitrate; plus the time from request to first audio byte.
-use super::bench_load::{first_byte_times, Crowd, FirstBytes, Snapshot};
-use super::bench_servers::{machine_ticks, start_drift, start_icecast, usage, Server};
-use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
 use crate::cli::{BenchServer, ListenersBenchArgs};
-use crate::config::MixConfig;
-use crate::station::clock::ManualClock;
-use crate::station::engine::Engine;
-use crate::station::render::render;
-use crate::station::scheduler::Scheduler;
-use crate::store::Store;
-use crate::units::StreamPos;
+use crate::load::{first_byte_times, Crowd, FirstBytes, Snapshot};
+use crate::servers::{machine_ticks, start_drift, start_icecast, usage, Server};
+use crate::support::{drift_bin, libraries, percentile, raise_open_files, work_dir};
 use cpu_time::ProcessTime;
+use drift::commands::{catalog, runtime, scan_libraries, CommandError};
+use drift::config::MixConfig;
+use drift::station::clock::ManualClock;
+use drift::station::engine::Engine;
+use drift::station::render::render;
+use drift::station::scheduler::Scheduler;
+use drift::store::Store;
+use drift::units::StreamPos;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,17 +33,11 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
     if !(1.0..=600.0).contains(&a.step_seconds) {
         return Err(CommandError::Usage("--step-seconds must be 1–600".into()));
     }
+    let drift = drift_bin(&a.drift)?;
     let open_files = raise_open_files(a.max as u64 + 1024)?;
-    let work = tempfile::tempdir().map_err(|source| CommandError::Io {
-        context: "bench: cannot create a work folder".into(),
-        source,
-    })?;
+    let work = work_dir()?;
     let work = work.path();
-    let libraries = if a.library.libraries.is_empty() {
-        vec![ensure_demo_library(&super::data_dir(&a.library.data_dir))?]
-    } else {
-        a.library.libraries.clone()
-    };
+    let libraries = libraries(&a.library)?;
     let data_dir = work.join("drift-data");
     let mp3 = work.join("source.mp3");
     prepare(&libraries, &data_dir, &mp3, &a)?;
@@ -53,11 +48,24 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
         a.step_seconds,
         a.probes
     );
-    super::runtime()?.block_on(async {
+    runtime()?.block_on(async {
         let mut results = Vec::new();
         if a.only != Some(BenchServer::Icecast2) {
-            match start_drift(work, &data_dir, &libraries, a.bitrate.kbps()).await {
-                Ok(server) => results.push(measure(server, &a).await),
+            let bitrate = a.bitrate.kbps().to_string();
+            match start_drift(
+                &drift,
+                work,
+                &data_dir,
+                &libraries,
+                &["--bitrate", &bitrate],
+            )
+            .await
+            {
+                Ok(server) => {
+                    // The first request starts the session's engine; measurements start after.
+                    first_byte_times(server.addr, &server.path, 1).await;
+                    results.push(measure(server, &a).await)
+                }
                 Err(e) => println!("drift could not be measured: {e}"),
             }
         }
@@ -70,20 +78,6 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
         summary(&results, &a);
     });
     Ok(())
-}
-
-/// Raises this process's open-files limit (children inherit it) to at least `want`.
-fn raise_open_files(want: u64) -> Result<u64, CommandError> {
-    let mut got = rlimit::increase_nofile_limit(want).unwrap_or(0);
-    if got < want && rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_ok() {
-        got = want;
-    }
-    if got < want {
-        return Err(CommandError::Usage(format!(
-            "this needs {want} open files but the limit is {got}: run `ulimit -n {want}` first"
-        )));
-    }
-    Ok(got)
 }
 
 /// Scans the library into Drift's (fresh) store and renders the MP3 icecast will serve: the
@@ -156,7 +150,7 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
     let idle_ttfb = first_byte_times(server.addr, &server.path, a.probes).await;
     println!("  idle: {}", ttfb_line(&idle_ttfb));
     let bytes_per_sec = a.bitrate.kbps() as f64 * 1000.0 / 8.0;
-    let mut crowd = Crowd::new(server.addr, &server.path, a.max as usize);
+    let mut crowd = Crowd::new(server.addr, a.max as usize);
     let mut steps = Vec::new();
     let feeder0 = server.feeder_pid().map(|p| (p, usage(p).cpu_secs));
     let t_all = std::time::Instant::now();
@@ -167,7 +161,7 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
     targets.dedup();
     for target in targets {
         let t0 = std::time::Instant::now();
-        crowd.grow_to(target);
+        crowd.grow_to(&server.path, target);
         let joined = crowd.joined(MAX_JOIN).await;
         settle(&crowd, bytes_per_sec).await;
         let join_secs = t0.elapsed().as_secs_f64();
@@ -254,14 +248,6 @@ fn min_rate(s0: &Snapshot, s1: &Snapshot, bytes_per_sec: f64) -> f64 {
         .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
         .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / wall / bytes_per_sec)
         .fold(f64::INFINITY, f64::min)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 fn ms(d: Duration) -> f64 {

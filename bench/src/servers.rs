@@ -1,7 +1,7 @@
-//! The servers under test in `drift bench listeners`, each a child process on a free loopback
-//! port so its CPU and memory can be read from /proc: `drift serve` with fresh state, and
-//! Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
-use super::bench_load;
+//! The servers under test in `drift-bench listeners` and `sessions`, each a child process on a
+//! free loopback port so its CPU and memory can be read from /proc: `drift serve` with fresh
+//! state, and Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
+use crate::load;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
@@ -126,32 +126,32 @@ where
     }
 }
 
-/// `drift serve` on a free port with `data_dir` as its state and `libraries` as its music;
-/// ready once its scan is done and the session `default` streams.
+/// `drift serve` (the binary `drift`) on a free port with `data_dir` as its state, `libraries`
+/// as its music and `args` as further flags; ready once its scan is done with tracks to play.
+/// No session is started: the caller's first request does that.
 pub async fn start_drift(
+    drift: &Path,
     work: &Path,
     data_dir: &Path,
     libraries: &[PathBuf],
-    kbps: u16,
+    args: &[&str],
 ) -> Result<Server, String> {
     let port = free_port()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let exe = std::env::current_exe().map_err(|e| format!("where is drift? {e}"))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(drift);
     cmd.arg("serve")
         .arg("--listen")
         .arg(addr.to_string())
         .arg("--data-dir")
         .arg(data_dir)
-        .arg("--bitrate")
-        .arg(kbps.to_string())
+        .args(args)
         .env("DRIFT_LOG", "warn");
     for lib in libraries {
         cmd.arg("--library").arg(lib);
     }
     let mut child = spawn(&mut cmd, work, "drift.log")?;
     let ready = || async move {
-        matches!(bench_load::get(addr, "/health").await,
+        matches!(load::get(addr, "/health").await,
             Ok((200, body)) if body.contains("\"scanComplete\":true") && !body.contains("\"tracks\":0"))
     };
     let log = work.join("drift.log");
@@ -163,16 +163,13 @@ pub async fn start_drift(
         ready,
     )
     .await?;
-    let server = Server {
+    Ok(Server {
         name: "drift",
         addr,
         path: "/stream/default".into(),
         child,
         feeder: None,
-    };
-    // The first request starts the session's engine; the measurements start after that.
-    bench_load::first_byte_times(addr, &server.path, 1).await;
-    Ok(server)
+    })
 }
 
 /// Debian's icecast2 on a free port, allowing `clients` listeners, with ffmpeg sending `mp3`
@@ -181,7 +178,7 @@ pub async fn start_drift(
 pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Server, String> {
     let port = free_port()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let password = crate::station::registry::random_id();
+    let password = drift::station::registry::random_id();
     let config = work.join("icecast.xml");
     std::fs::write(&config, icecast_config(port, clients, &password, work))
         .map_err(|e| format!("cannot write the icecast config: {e}"))?;
@@ -220,7 +217,7 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let path = server.path.clone();
     let streams = || {
         let path = path.clone();
-        async move { bench_load::first_byte_times(addr, &path, 1).await.failed == 0 }
+        async move { load::first_byte_times(addr, &path, 1).await.failed == 0 }
     };
     let child = &mut server.child;
     wait_for("icecast2", child, log, Duration::from_secs(20), streams).await?;
