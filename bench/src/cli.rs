@@ -30,6 +30,8 @@ pub enum BenchCommand {
     Drift(DriftBenchArgs),
     /// Scan and analysis: CPU per audio second against loudgain, throughput, peak memory.
     Scan(ScanBenchArgs),
+    /// Sessions ramped up, one listener each: how many hold real time, CPU per session-second.
+    Sessions(SessionsBenchArgs),
 }
 
 /// Which `drift` binary a benchmark runs.
@@ -129,4 +131,29 @@ pub struct ListenersBenchArgs {
 pub enum BenchServer {
     Drift,
     Icecast2,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SessionsBenchArgs {
+    #[command(flatten)]
+    pub drift: DriftBin,
+    /// Where the demo library lives (or `--library`); the server gets a fresh temporary data dir.
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    /// LAME qualities to measure, one ramp each (0 best … 9 fastest).
+    #[arg(long, value_delimiter = ',', default_values_t = [drift::audio::encode::STREAM_QUALITY, 7],
+          value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub qualities: Vec<u8>,
+    /// MP3 bitrate of the stream, in kbps.
+    #[arg(long, default_value = "192")]
+    pub bitrate: Bitrate,
+    /// Sessions at the last step of the ramp (it stops earlier at the first step that fails).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub max: u32,
+    /// Sessions added at each step.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub step: u32,
+    /// Seconds each step is measured for, once its sessions started and settled.
+    #[arg(long, default_value_t = 10.0)]
+    pub step_seconds: f64,
 }

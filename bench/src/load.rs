@@ -99,6 +99,14 @@ pub async fn get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
     whole(addr, &request(addr, path, true)).await
 }
 
+/// A whole short response to a POST without a body (`POST /api/sessions`): status and body.
+pub async fn post(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: drift-bench\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    whole(addr, request.as_bytes()).await
+}
+
 /// Sends `request` (which asks to close the connection) and reads the response to its end.
 async fn whole(addr: SocketAddr, request: &[u8]) -> io::Result<(u16, String)> {
     let mut r = open(addr, request, || ()).await?;
@@ -162,7 +170,8 @@ async fn drain(s: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// Listeners of one stream, started in steps, each with its own byte counter.
+/// Listeners, started in steps, each with its own byte counter: many of one stream
+/// (`grow_to`) or one of each (`join`).
 pub struct Crowd {
     addr: SocketAddr,
     bytes: Arc<[AtomicU64]>,
@@ -211,6 +220,15 @@ impl Crowd {
         while self.tasks.len() < n.min(self.bytes.len()) {
             self.spawn(request.clone());
         }
+    }
+
+    /// Starts one more listener, of the stream at `path`; false when the crowd is full.
+    pub fn join(&mut self, path: &str) -> bool {
+        if self.tasks.len() >= self.bytes.len() {
+            return false;
+        }
+        self.spawn(request(self.addr, path, false).into());
+        true
     }
 
     /// Starts listener number `self.started()`, sending `request`.

@@ -11,6 +11,7 @@ mod render;
 mod scan;
 mod scan_files;
 mod servers;
+mod sessions;
 mod support;
 mod walk;
 
@@ -35,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         Some(BenchCommand::Listeners(l)) => listeners::run(l)?,
         Some(BenchCommand::Scan(s)) => scan::run(s)?,
         Some(BenchCommand::Drift(d)) => walk::run(&d),
+        Some(BenchCommand::Sessions(s)) => sessions::run(s)?,
     }
     Ok(())
 }
