@@ -2,10 +2,9 @@
 //! and what each costs in server CPU and memory, ramped in steps, side by side with icecast2
 //! serving the same MP3 at the same bitrate; plus the time from request to first audio byte.
 use crate::cli::{BenchServer, ListenersBenchArgs};
-use crate::load::{first_byte_times, Crowd, FirstBytes, Snapshot};
-use crate::servers::{machine_ticks, start_drift, start_icecast, usage, Server};
+use crate::load::{first_byte_times, Crowd, FirstBytes};
+use crate::servers::{start_drift, start_icecast, usage, window, Server};
 use crate::support::{drift_bin, libraries, percentile, raise_open_files, work_dir};
-use cpu_time::ProcessTime;
 use drift::commands::{catalog, runtime, scan_libraries, CommandError};
 use drift::config::MixConfig;
 use drift::station::clock::ManualClock;
@@ -165,27 +164,20 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
         let joined = crowd.joined(MAX_JOIN).await;
         settle(&crowd, bytes_per_sec).await;
         let join_secs = t0.elapsed().as_secs_f64();
-        let (s0, u0, m0, g0) = (
-            crowd.snapshot(),
-            usage(pid),
-            machine_ticks(),
-            ProcessTime::now(),
-        );
-        tokio::time::sleep(Duration::from_secs_f64(a.step_seconds)).await;
-        let (s1, u1, m1) = (crowd.snapshot(), usage(pid), machine_ticks());
-        let wall = (s1.at - s0.at).as_secs_f64();
+        let w = window(&crowd, pid, a.step_seconds).await;
+        let (s0, s1, wall) = (&w.before, &w.after, w.wall());
         let step = Step {
             listeners: target,
             streaming: s1.streaming,
             dropped: s1.dropped,
             failed: s1.failed,
             join_secs,
-            cpu: (u1.cpu_secs - u0.cpu_secs) / wall,
-            rss_kib: u1.rss_kib,
-            min_rate: min_rate(&s0, &s1, bytes_per_sec),
+            cpu: w.server_cpu / wall,
+            rss_kib: w.rss_kib,
+            min_rate: w.min_rate(bytes_per_sec),
             mbit_s: (s1.total_bytes() - s0.total_bytes()) as f64 * 8.0 / wall / 1e6,
-            machine: (m1.0 - m0.0) as f64 / (m1.1 - m0.1).max(1) as f64,
-            loadgen: g0.elapsed().as_secs_f64() / wall,
+            machine: w.machine.0 as f64 / w.machine.1.max(1) as f64,
+            loadgen: w.bench_cpu / wall,
         };
         println!(
             "  {:>6} listeners: {} streaming, {} dropped, {} failed{}; joined+settled in {:.1} s; server {:.1}% of a core, RSS {:.1} MiB; slowest listener {:.2}× real time; {:.0} Mbit/s; machine {:.0}% busy, load generator {:.0}% of a core",
@@ -238,16 +230,6 @@ async fn settle(crowd: &Crowd, bytes_per_sec: f64) {
         }
         last = now;
     }
-}
-
-/// The lowest rate (as a multiple of real time) of the listeners streaming throughout (one
-/// that joined late in the window would look slow).
-fn min_rate(s0: &Snapshot, s1: &Snapshot, bytes_per_sec: f64) -> f64 {
-    let wall = (s1.at - s0.at).as_secs_f64();
-    (0..s0.bytes.len())
-        .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
-        .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / wall / bytes_per_sec)
-        .fold(f64::INFINITY, f64::min)
 }
 
 fn ms(d: Duration) -> f64 {

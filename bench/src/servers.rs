@@ -1,7 +1,8 @@
 //! The servers under test in `drift-bench listeners` and `sessions`, each a child process on a
 //! free loopback port so its CPU and memory can be read from /proc: `drift serve` with fresh
 //! state, and Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
-use crate::load;
+use crate::load::{self, Crowd, Snapshot};
+use cpu_time::ProcessTime;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
@@ -70,6 +71,56 @@ pub fn machine_ticks() -> (u64, u64) {
         + t.softirq.unwrap_or(0)
         + t.steal.unwrap_or(0);
     (busy, busy + idle)
+}
+
+/// A window of steady streaming: the crowd at both ends, and what the server, the machine and
+/// the bench itself spent in between.
+pub struct Window {
+    pub before: Snapshot,
+    pub after: Snapshot,
+    /// Server CPU seconds in the window, and its resident memory at the end.
+    pub server_cpu: f64,
+    pub rss_kib: u64,
+    /// Busy and total CPU ticks of the whole machine in the window (all cores).
+    pub machine: (u64, u64),
+    /// CPU seconds of this process (the load generator) in the window.
+    pub bench_cpu: f64,
+}
+
+impl Window {
+    pub fn wall(&self) -> f64 {
+        (self.after.at - self.before.at).as_secs_f64()
+    }
+
+    /// The lowest rate (as a multiple of real time) of the listeners streaming throughout (one
+    /// that joined late in the window would look slow).
+    pub fn min_rate(&self, bytes_per_sec: f64) -> f64 {
+        let (s0, s1) = (&self.before, &self.after);
+        (0..s0.bytes.len())
+            .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
+            .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / self.wall() / bytes_per_sec)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// Watches `crowd` and the server `pid` for `secs` seconds.
+pub async fn window(crowd: &Crowd, pid: u32, secs: f64) -> Window {
+    let (s0, u0, m0, g0) = (
+        crowd.snapshot(),
+        usage(pid),
+        machine_ticks(),
+        ProcessTime::now(),
+    );
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let (s1, u1, m1) = (crowd.snapshot(), usage(pid), machine_ticks());
+    Window {
+        before: s0,
+        after: s1,
+        server_cpu: u1.cpu_secs - u0.cpu_secs,
+        rss_kib: u1.rss_kib,
+        machine: (m1.0 - m0.0, m1.1 - m0.1),
+        bench_cpu: g0.elapsed().as_secs_f64(),
+    }
 }
 
 fn free_port() -> Result<u16, String> {

@@ -5,9 +5,8 @@
 //! happens and every listener receives real time. The ramp stops at the first step that fails.
 use crate::cli::SessionsBenchArgs;
 use crate::load::{get, post, Crowd};
-use crate::servers::{machine_ticks, start_drift, usage, Server};
+use crate::servers::{start_drift, usage, window, Server};
 use crate::support::{drift_bin, libraries, raise_open_files, work_dir};
-use cpu_time::ProcessTime;
 use drift::commands::{runtime, CommandError};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -278,26 +277,14 @@ async fn measure(
 ) -> Step {
     let (addr, pid) = (server.addr, server.pid());
     let c0 = counters(addr).await;
-    let (s0, u0, m0, g0) = (
-        crowd.snapshot(),
-        usage(pid),
-        machine_ticks(),
-        ProcessTime::now(),
-    );
-    tokio::time::sleep(Duration::from_secs_f64(a.step_seconds)).await;
-    let (s1, u1, m1) = (crowd.snapshot(), usage(pid), machine_ticks());
-    let bench_cpu = g0.elapsed().as_secs_f64();
+    let w = window(crowd, pid, a.step_seconds).await;
     let lead = leads(addr, sessions).await;
     let c1 = counters(addr).await;
-    let wall = (s1.at - s0.at).as_secs_f64();
-    let min_rate = (0..s1.bytes.len())
-        .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / wall / bytes_per_sec)
-        .fold(f64::INFINITY, f64::min);
+    let (s1, wall, server_cpu) = (&w.after, w.wall(), w.server_cpu);
+    let min_rate = w.min_rate(bytes_per_sec);
     let min_lead = lead.iter().copied().fold(f64::INFINITY, f64::min);
-    let server_cpu = u1.cpu_secs - u0.cpu_secs;
     // The machine's busy time in the window (ticks of all cores), less the server's and ours.
-    let tps = procfs::ticks_per_second() as f64;
-    let busy = (m1.0 - m0.0) as f64 / tps;
+    let busy = w.machine.0 as f64 / procfs::ticks_per_second() as f64;
     let lost = s1.dropped + s1.failed;
     let (underruns, slow_drops) = (c1.0 - c0.0, c1.1 - c0.1);
     Step {
@@ -310,13 +297,13 @@ async fn measure(
             && min_rate >= 1.0 - READ_SLACK_SECS / wall,
         retried: false,
         cpu: server_cpu / wall,
-        rss_kib: u1.rss_kib,
+        rss_kib: w.rss_kib,
         min_rate,
         min_lead,
         underruns,
         slow_drops,
         lost,
-        others: ((busy - server_cpu - bench_cpu) / wall).max(0.0),
+        others: ((busy - server_cpu - w.bench_cpu) / wall).max(0.0),
     }
 }
 

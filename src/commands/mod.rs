@@ -68,6 +68,21 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
     }
 }
 
+/// Logs to stderr, filtered by `DRIFT_LOG` (tracing's env-filter syntax); by default `info`,
+/// with the decoders' chatter about damaged files kept down.
+pub fn start_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRIFT_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "info,lofty=error,symphonia=warn,symphonia_core=off,symphonia_bundle_mp3=error",
+                )
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// The multi-threaded tokio runtime the server runs on (and `drift-bench`'s load generators).
 pub fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
