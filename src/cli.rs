@@ -24,8 +24,6 @@ pub enum Command {
     Scan(ScanArgs),
     /// Render a mix offline, as fast as possible, and print its track list.
     Render(RenderArgs),
-    /// Print speed figures: `render` (default; against ffmpeg) or `listeners` (against icecast2).
-    Bench(BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -93,114 +91,6 @@ pub struct RenderArgs {
     /// Seed of the track order (same seed, same mix).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-}
-
-/// `drift bench` alone runs the render benchmark (`drift bench render`).
-#[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub what: Option<BenchCommand>,
-    #[command(flatten)]
-    pub render: RenderBenchArgs,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// CPU per audio second of a long mix against ffmpeg doing the same job, and scan speed.
-    Render(RenderBenchArgs),
-    /// Listeners on one session, ramped up, against icecast2 serving the same MP3.
-    Listeners(ListenersBenchArgs),
-    /// The drift engine: feature extraction throughput and next-track pick latency.
-    Drift(DriftBenchArgs),
-    /// Scan and analysis: CPU per audio second against loudgain, throughput, peak memory.
-    Scan(ScanBenchArgs),
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ScanBenchArgs {
-    /// Generated files of each format (3–6 minutes each).
-    #[arg(long, default_value_t = 2)]
-    pub files_per_format: usize,
-    /// Runs of each side, alternating (the median ratio is reported).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub runs: u32,
-    /// Where the generated files are kept between runs (default: a folder in the temp dir).
-    #[arg(long)]
-    pub work: Option<PathBuf>,
-    /// Length of the long file in the peak-memory library, in minutes.
-    #[arg(long, default_value_t = 120)]
-    pub long_minutes: u32,
-    /// Skip the loudgain side.
-    #[arg(long)]
-    pub no_loudgain: bool,
-    /// Skip the peak-memory measurement of `drift scan`.
-    #[arg(long)]
-    pub no_rss: bool,
-    /// Files in the first-run library (time to the first audio byte); 0 skips it.
-    #[arg(long, default_value_t = 2000)]
-    pub first_run_files: usize,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct DriftBenchArgs {
-    /// Synthetic tracks analysed for the feature-extraction figure.
-    #[arg(long, default_value_t = 40)]
-    pub analyse: usize,
-    /// Length of each analysed track in seconds.
-    #[arg(long, default_value_t = 240.0)]
-    pub seconds: f64,
-    /// Size of the synthetic feature table the walk picks from.
-    #[arg(long, default_value_t = 200_000)]
-    pub tracks: usize,
-    /// Picks timed (each unsteered and steered).
-    #[arg(long, default_value_t = 2000)]
-    pub picks: usize,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct RenderBenchArgs {
-    #[command(flatten)]
-    pub library: LibraryArgs,
-    /// Length of the benchmark mix in seconds.
-    #[arg(long, default_value_t = 600.0)]
-    pub seconds: f64,
-    /// LAME quality used by both Drift and ffmpeg (0 best … 9 fastest).
-    #[arg(long, default_value_t = crate::audio::encode::STREAM_QUALITY,
-          value_parser = clap::value_parser!(u8).range(0..=9))]
-    pub quality: u8,
-    /// Runs of each side, alternating, so one noisy moment on a shared machine does not decide.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub runs: u32,
-}
-
-#[derive(Args, Debug, Clone)]
-pub struct ListenersBenchArgs {
-    /// Where the demo library lives (or `--library`); the servers get fresh temporary state.
-    #[command(flatten)]
-    pub library: LibraryArgs,
-    /// Listeners at the last step of the ramp.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=60_000))]
-    pub max: u32,
-    /// Seconds each step of the ramp is measured for (after its listeners joined and settled).
-    #[arg(long, default_value_t = 10.0)]
-    pub step_seconds: f64,
-    /// Requests timed for the time to first byte, one after another.
-    #[arg(long, default_value_t = 100)]
-    pub probes: u32,
-    /// MP3 bitrate of both servers' stream, in kbps.
-    #[arg(long, default_value = "192")]
-    pub bitrate: Bitrate,
-    /// Measure only this server (default: both, Drift first).
-    #[arg(long, value_enum)]
-    pub only: Option<BenchServer>,
-}
-
-/// A server `drift bench listeners` can measure.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BenchServer {
-    Drift,
-    Icecast2,
 }
 
 #[derive(Args, Debug)]

@@ -2,7 +2,6 @@
 //! peak, loudness range, cue points and audio features, streamed through an [`Analyser`] in
 //! bounded memory. No I/O; the scanner decodes and feeds it.
 mod analyser;
-pub mod bench;
 pub mod cues;
 mod excerpts;
 mod extract;

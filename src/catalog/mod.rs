@@ -4,6 +4,7 @@
 //! A growing library replaces the snapshot; nothing ever mutates one in place, so an engine
 //! holding an old snapshot keeps a consistent view until its next pick.
 pub mod space;
+pub mod synthetic;
 
 use crate::model::{Track, TrackId};
 use space::FeatureSpace;

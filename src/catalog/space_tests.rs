@@ -3,7 +3,7 @@ use super::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub(crate) use crate::station::walk_bench::synthetic_track as featured;
+pub(crate) use crate::catalog::synthetic::synthetic_track as featured;
 
 /// `n` tracks with tempi spread over 60–180 BPM and brightness over 500–5000 Hz.
 pub(crate) fn library(n: usize, seed: u64) -> Catalog {

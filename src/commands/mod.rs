@@ -1,11 +1,4 @@
 //! The thin shell behind each CLI command: resolve paths, open the store, call the core.
-mod bench;
-mod bench_first_audio;
-mod bench_listeners;
-mod bench_load;
-mod bench_scan;
-mod bench_scan_files;
-mod bench_servers;
 mod render;
 mod serve;
 
@@ -72,11 +65,25 @@ pub fn run(cli: Cli) -> Result<(), CommandError> {
         }
         Command::Serve(a) => serve::run(a),
         Command::Render(a) => render::run(a),
-        Command::Bench(a) => bench::run(a),
     }
 }
 
-/// The multi-threaded tokio runtime the server (and the listeners benchmark) run on.
+/// Logs to stderr, filtered by `DRIFT_LOG` (tracing's env-filter syntax); by default `info`,
+/// with the decoders' chatter about damaged files kept down.
+pub fn start_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRIFT_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "info,lofty=error,symphonia=warn,symphonia_core=off,symphonia_bundle_mp3=error",
+                )
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The multi-threaded tokio runtime the server runs on (and `drift-bench`'s load generators).
 pub fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -27,14 +27,13 @@ const RENDER_COST_BY_QUALITY: [f64; 10] = [
 ];
 
 /// What a session playing in real time costs beyond rendering its audio: waking to pace the
-/// engine, re-rendering its lead after a skip, the ring, its listeners, and many engine
-/// threads sharing the caches. Calibrated on the capacity measured on the same machine (50
-/// sessions at 192 kbps, -q 5 held real time at 140 % CPU of 2 cores = 0.028 per session;
-/// 70 saturated both cores): 0.028 − 0.0103. A quick re-measurement under heavy load from
-/// other work found less (0.011–0.014 per session for 20–50 sessions, `/proc` CPU of
-/// `drift serve`): the higher figure is kept, because a limit set too high lets every
-/// session fall behind, while one set too low only refuses a few more.
-const LIVE_OVERHEAD: f64 = 0.028 - 0.0103;
+/// engine, the ring, a listener on the front door's stream path, and many engine threads
+/// sharing the caches. From `drift-bench sessions` (docs/PERFORMANCE.md, "Sessions held at
+/// real time"): a session with one listener cost 12.2–14.6 ms of CPU per second at -q 5
+/// (render alone 10.3), 9.3–11.0 at -q 7 (7.1); the upper end is taken, because a limit set
+/// too high lets every session fall behind, while one set too low only refuses a few more.
+/// (Before the lean stream path the same machine measured 28 ms per session.)
+const LIVE_OVERHEAD: f64 = 0.0146 - 0.0103;
 
 /// CPU seconds per audio second of one session playing in real time, at this bitrate (no
 /// measurable influence, see above) and LAME quality.
@@ -128,10 +127,10 @@ mod tests {
         assert_eq!(q(200), q(9), "out-of-range qualities read as the fastest");
         let at = |kbps: u16| session_cost(kbps.to_string().parse().unwrap(), 5);
         assert!(at(128) <= at(192) && at(192) <= at(320));
-        // The calibration point: 2.8 % of a core per session at the defaults, so two cores
-        // take 53 at 75 % (50 were seen to hold real time, 70 to saturate).
-        assert!((q(5) - 0.028).abs() < 1e-9);
-        assert_eq!(default_max_sessions(2, q(5)), 53);
+        // The calibration point: 1.46 % of a core per session at the defaults, so two cores
+        // take 102 at 75 % (120 were seen to hold real time on a machine with other work).
+        assert!((q(5) - 0.0146).abs() < 1e-9);
+        assert_eq!(default_max_sessions(2, q(5)), 102);
         assert!(default_max_sessions(2, q(0)) < default_max_sessions(2, q(9)));
     }
 

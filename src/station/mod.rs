@@ -11,4 +11,3 @@ pub mod render;
 pub mod scheduler;
 pub mod session;
 pub mod walk;
-pub mod walk_bench;

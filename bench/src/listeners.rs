@@ -1,18 +1,18 @@
-//! `drift bench listeners`: how many listeners one session serves on loopback without drops
+//! `drift-bench listeners`: how many listeners one session serves on loopback without drops
 //! and what each costs in server CPU and memory, ramped in steps, side by side with icecast2
 //! serving the same MP3 at the same bitrate; plus the time from request to first audio byte.
-use super::bench_load::{first_byte_times, Crowd, FirstBytes, Snapshot};
-use super::bench_servers::{machine_ticks, start_drift, start_icecast, usage, Server};
-use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
 use crate::cli::{BenchServer, ListenersBenchArgs};
-use crate::config::MixConfig;
-use crate::station::clock::ManualClock;
-use crate::station::engine::Engine;
-use crate::station::render::render;
-use crate::station::scheduler::Scheduler;
-use crate::store::Store;
-use crate::units::StreamPos;
-use cpu_time::ProcessTime;
+use crate::load::{first_byte_times, Crowd, FirstBytes};
+use crate::servers::{start_drift, start_icecast, usage, window, Server};
+use crate::support::{drift_bin, libraries, percentile, raise_open_files, work_dir};
+use drift::commands::{catalog, runtime, scan_libraries, CommandError};
+use drift::config::MixConfig;
+use drift::station::clock::ManualClock;
+use drift::station::engine::Engine;
+use drift::station::render::render;
+use drift::station::scheduler::Scheduler;
+use drift::store::Store;
+use drift::units::StreamPos;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,17 +32,11 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
     if !(1.0..=600.0).contains(&a.step_seconds) {
         return Err(CommandError::Usage("--step-seconds must be 1–600".into()));
     }
+    let drift = drift_bin(&a.drift)?;
     let open_files = raise_open_files(a.max as u64 + 1024)?;
-    let work = tempfile::tempdir().map_err(|source| CommandError::Io {
-        context: "bench: cannot create a work folder".into(),
-        source,
-    })?;
+    let work = work_dir()?;
     let work = work.path();
-    let libraries = if a.library.libraries.is_empty() {
-        vec![ensure_demo_library(&super::data_dir(&a.library.data_dir))?]
-    } else {
-        a.library.libraries.clone()
-    };
+    let libraries = libraries(&a.library)?;
     let data_dir = work.join("drift-data");
     let mp3 = work.join("source.mp3");
     prepare(&libraries, &data_dir, &mp3, &a)?;
@@ -53,11 +47,24 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
         a.step_seconds,
         a.probes
     );
-    super::runtime()?.block_on(async {
+    runtime()?.block_on(async {
         let mut results = Vec::new();
         if a.only != Some(BenchServer::Icecast2) {
-            match start_drift(work, &data_dir, &libraries, a.bitrate.kbps()).await {
-                Ok(server) => results.push(measure(server, &a).await),
+            let bitrate = a.bitrate.kbps().to_string();
+            match start_drift(
+                &drift,
+                work,
+                &data_dir,
+                &libraries,
+                &["--bitrate", &bitrate],
+            )
+            .await
+            {
+                Ok(server) => {
+                    // The first request starts the session's engine; measurements start after.
+                    first_byte_times(server.addr, &server.path, 1).await;
+                    results.push(measure(server, &a).await)
+                }
                 Err(e) => println!("drift could not be measured: {e}"),
             }
         }
@@ -70,20 +77,6 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
         summary(&results, &a);
     });
     Ok(())
-}
-
-/// Raises this process's open-files limit (children inherit it) to at least `want`.
-fn raise_open_files(want: u64) -> Result<u64, CommandError> {
-    let mut got = rlimit::increase_nofile_limit(want).unwrap_or(0);
-    if got < want && rlimit::setrlimit(rlimit::Resource::NOFILE, want, want).is_ok() {
-        got = want;
-    }
-    if got < want {
-        return Err(CommandError::Usage(format!(
-            "this needs {want} open files but the limit is {got}: run `ulimit -n {want}` first"
-        )));
-    }
-    Ok(got)
 }
 
 /// Scans the library into Drift's (fresh) store and renders the MP3 icecast will serve: the
@@ -156,7 +149,7 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
     let idle_ttfb = first_byte_times(server.addr, &server.path, a.probes).await;
     println!("  idle: {}", ttfb_line(&idle_ttfb));
     let bytes_per_sec = a.bitrate.kbps() as f64 * 1000.0 / 8.0;
-    let mut crowd = Crowd::new(server.addr, &server.path, a.max as usize);
+    let mut crowd = Crowd::new(server.addr, a.max as usize);
     let mut steps = Vec::new();
     let feeder0 = server.feeder_pid().map(|p| (p, usage(p).cpu_secs));
     let t_all = std::time::Instant::now();
@@ -167,31 +160,24 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
     targets.dedup();
     for target in targets {
         let t0 = std::time::Instant::now();
-        crowd.grow_to(target);
+        crowd.grow_to(&server.path, target);
         let joined = crowd.joined(MAX_JOIN).await;
         settle(&crowd, bytes_per_sec).await;
         let join_secs = t0.elapsed().as_secs_f64();
-        let (s0, u0, m0, g0) = (
-            crowd.snapshot(),
-            usage(pid),
-            machine_ticks(),
-            ProcessTime::now(),
-        );
-        tokio::time::sleep(Duration::from_secs_f64(a.step_seconds)).await;
-        let (s1, u1, m1) = (crowd.snapshot(), usage(pid), machine_ticks());
-        let wall = (s1.at - s0.at).as_secs_f64();
+        let w = window(&crowd, pid, a.step_seconds).await;
+        let (s0, s1, wall) = (&w.before, &w.after, w.wall());
         let step = Step {
             listeners: target,
             streaming: s1.streaming,
             dropped: s1.dropped,
             failed: s1.failed,
             join_secs,
-            cpu: (u1.cpu_secs - u0.cpu_secs) / wall,
-            rss_kib: u1.rss_kib,
-            min_rate: min_rate(&s0, &s1, bytes_per_sec),
+            cpu: w.server_cpu / wall,
+            rss_kib: w.rss_kib,
+            min_rate: w.min_rate(bytes_per_sec),
             mbit_s: (s1.total_bytes() - s0.total_bytes()) as f64 * 8.0 / wall / 1e6,
-            machine: (m1.0 - m0.0) as f64 / (m1.1 - m0.1).max(1) as f64,
-            loadgen: g0.elapsed().as_secs_f64() / wall,
+            machine: w.machine.0 as f64 / w.machine.1.max(1) as f64,
+            loadgen: w.bench_cpu / wall,
         };
         println!(
             "  {:>6} listeners: {} streaming, {} dropped, {} failed{}; joined+settled in {:.1} s; server {:.1}% of a core, RSS {:.1} MiB; slowest listener {:.2}× real time; {:.0} Mbit/s; machine {:.0}% busy, load generator {:.0}% of a core",
@@ -244,24 +230,6 @@ async fn settle(crowd: &Crowd, bytes_per_sec: f64) {
         }
         last = now;
     }
-}
-
-/// The lowest rate (as a multiple of real time) of the listeners streaming throughout (one
-/// that joined late in the window would look slow).
-fn min_rate(s0: &Snapshot, s1: &Snapshot, bytes_per_sec: f64) -> f64 {
-    let wall = (s1.at - s0.at).as_secs_f64();
-    (0..s0.bytes.len())
-        .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
-        .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / wall / bytes_per_sec)
-        .fold(f64::INFINITY, f64::min)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,4 +1,4 @@
-//! The generated library `drift bench scan` measures: music-like audio made with Debian's
+//! The generated library `drift-bench scan` measures: music-like audio made with Debian's
 //! ffmpeg in every format the benchmark covers, kept between runs, and the library with a
 //! long file for the peak-memory figure.
 use std::path::{Path, PathBuf};

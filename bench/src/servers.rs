@@ -1,7 +1,8 @@
-//! The servers under test in `drift bench listeners`, each a child process on a free loopback
-//! port so its CPU and memory can be read from /proc: `drift serve` with fresh state, and
-//! Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
-use super::bench_load;
+//! The servers under test in `drift-bench listeners` and `sessions`, each a child process on a
+//! free loopback port so its CPU and memory can be read from /proc: `drift serve` with fresh
+//! state, and Debian's icecast2 fed the same MP3 by ffmpeg. Children are killed when dropped.
+use crate::load::{self, Crowd, Snapshot};
+use cpu_time::ProcessTime;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
@@ -72,6 +73,56 @@ pub fn machine_ticks() -> (u64, u64) {
     (busy, busy + idle)
 }
 
+/// A window of steady streaming: the crowd at both ends, and what the server, the machine and
+/// the bench itself spent in between.
+pub struct Window {
+    pub before: Snapshot,
+    pub after: Snapshot,
+    /// Server CPU seconds in the window, and its resident memory at the end.
+    pub server_cpu: f64,
+    pub rss_kib: u64,
+    /// Busy and total CPU ticks of the whole machine in the window (all cores).
+    pub machine: (u64, u64),
+    /// CPU seconds of this process (the load generator) in the window.
+    pub bench_cpu: f64,
+}
+
+impl Window {
+    pub fn wall(&self) -> f64 {
+        (self.after.at - self.before.at).as_secs_f64()
+    }
+
+    /// The lowest rate (as a multiple of real time) of the listeners streaming throughout (one
+    /// that joined late in the window would look slow).
+    pub fn min_rate(&self, bytes_per_sec: f64) -> f64 {
+        let (s0, s1) = (&self.before, &self.after);
+        (0..s0.bytes.len())
+            .filter(|&i| s0.streaming_now[i] && s1.streaming_now[i])
+            .map(|i| (s1.bytes[i] - s0.bytes[i]) as f64 / self.wall() / bytes_per_sec)
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// Watches `crowd` and the server `pid` for `secs` seconds.
+pub async fn window(crowd: &Crowd, pid: u32, secs: f64) -> Window {
+    let (s0, u0, m0, g0) = (
+        crowd.snapshot(),
+        usage(pid),
+        machine_ticks(),
+        ProcessTime::now(),
+    );
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let (s1, u1, m1) = (crowd.snapshot(), usage(pid), machine_ticks());
+    Window {
+        before: s0,
+        after: s1,
+        server_cpu: u1.cpu_secs - u0.cpu_secs,
+        rss_kib: u1.rss_kib,
+        machine: (m1.0 - m0.0, m1.1 - m0.1),
+        bench_cpu: g0.elapsed().as_secs_f64(),
+    }
+}
+
 fn free_port() -> Result<u16, String> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
@@ -126,32 +177,32 @@ where
     }
 }
 
-/// `drift serve` on a free port with `data_dir` as its state and `libraries` as its music;
-/// ready once its scan is done and the session `default` streams.
+/// `drift serve` (the binary `drift`) on a free port with `data_dir` as its state, `libraries`
+/// as its music and `args` as further flags; ready once its scan is done with tracks to play.
+/// No session is started: the caller's first request does that.
 pub async fn start_drift(
+    drift: &Path,
     work: &Path,
     data_dir: &Path,
     libraries: &[PathBuf],
-    kbps: u16,
+    args: &[&str],
 ) -> Result<Server, String> {
     let port = free_port()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let exe = std::env::current_exe().map_err(|e| format!("where is drift? {e}"))?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(drift);
     cmd.arg("serve")
         .arg("--listen")
         .arg(addr.to_string())
         .arg("--data-dir")
         .arg(data_dir)
-        .arg("--bitrate")
-        .arg(kbps.to_string())
+        .args(args)
         .env("DRIFT_LOG", "warn");
     for lib in libraries {
         cmd.arg("--library").arg(lib);
     }
     let mut child = spawn(&mut cmd, work, "drift.log")?;
     let ready = || async move {
-        matches!(bench_load::get(addr, "/health").await,
+        matches!(load::get(addr, "/health").await,
             Ok((200, body)) if body.contains("\"scanComplete\":true") && !body.contains("\"tracks\":0"))
     };
     let log = work.join("drift.log");
@@ -163,16 +214,13 @@ pub async fn start_drift(
         ready,
     )
     .await?;
-    let server = Server {
+    Ok(Server {
         name: "drift",
         addr,
         path: "/stream/default".into(),
         child,
         feeder: None,
-    };
-    // The first request starts the session's engine; the measurements start after that.
-    bench_load::first_byte_times(addr, &server.path, 1).await;
-    Ok(server)
+    })
 }
 
 /// Debian's icecast2 on a free port, allowing `clients` listeners, with ffmpeg sending `mp3`
@@ -181,7 +229,7 @@ pub async fn start_drift(
 pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Server, String> {
     let port = free_port()?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let password = crate::station::registry::random_id();
+    let password = drift::station::registry::random_id();
     let config = work.join("icecast.xml");
     std::fs::write(&config, icecast_config(port, clients, &password, work))
         .map_err(|e| format!("cannot write the icecast config: {e}"))?;
@@ -220,7 +268,7 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let path = server.path.clone();
     let streams = || {
         let path = path.clone();
-        async move { bench_load::first_byte_times(addr, &path, 1).await.failed == 0 }
+        async move { load::first_byte_times(addr, &path, 1).await.failed == 0 }
     };
     let child = &mut server.child;
     wait_for("icecast2", child, log, Duration::from_secs(20), streams).await?;

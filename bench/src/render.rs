@@ -1,63 +1,25 @@
-//! `drift bench [render]`: figures, not tests. Scan+analysis throughput, and the CPU cost of a
+//! `drift-bench [render]`: figures, not tests. Scan+analysis throughput, and the CPU cost of a
 //! long mix by our engine against ffmpeg doing the same job (same tracks, cues, gains,
-//! crossfades, limiter and LAME settings) in the same run; `drift bench drift`: feature
-//! extraction and pick latency. `drift bench listeners` and `drift bench scan` are elsewhere.
-use super::{catalog, ensure_demo_library, scan_libraries, CommandError};
-use crate::catalog::Catalog;
-use crate::cli::{BenchArgs, BenchCommand, RenderBenchArgs};
-use crate::config::MixConfig;
-use crate::station::clock::ManualClock;
-use crate::station::engine::{Engine, EngineEvent, OUTPUT_LATENCY};
-use crate::station::render::render;
-use crate::station::scheduler::Scheduler;
-use crate::store::Store;
-use crate::units::StreamPos;
+//! crossfades, limiter and LAME settings) in the same run.
+use crate::cli::RenderBenchArgs;
+use crate::support::{libraries, median, work_dir};
 use cpu_time::ProcessTime;
+use drift::catalog::Catalog;
+use drift::commands::{catalog, scan_libraries, CommandError};
+use drift::config::MixConfig;
+use drift::station::clock::ManualClock;
+use drift::station::engine::{Engine, EngineEvent, OUTPUT_LATENCY};
+use drift::station::render::render;
+use drift::station::scheduler::Scheduler;
+use drift::store::Store;
+use drift::units::StreamPos;
 use std::process::Command;
 use std::time::Duration;
 
-pub fn run(a: BenchArgs) -> Result<(), CommandError> {
-    match a.what {
-        None => render_bench(a.render),
-        Some(BenchCommand::Render(r)) => render_bench(r),
-        Some(BenchCommand::Listeners(l)) => super::bench_listeners::run(l),
-        Some(BenchCommand::Scan(s)) => super::bench_scan::run(s),
-        Some(BenchCommand::Drift(d)) => {
-            drift_bench(&d);
-            Ok(())
-        }
-    }
-}
-
-/// Feature extraction on all cores, then the walk on a large synthetic feature table.
-fn drift_bench(a: &crate::cli::DriftBenchArgs) {
-    let (per_sec, cpu_ms) = crate::analysis::bench::features_throughput(a.analyse, a.seconds);
-    println!(
-        "features: {} tracks of {:.0} s in parallel: {per_sec:.1} tracks/s, {cpu_ms:.0} ms CPU per track (goal ≥ 20 tracks/s)",
-        a.analyse, a.seconds
-    );
-    let f = crate::station::walk_bench::measure(a.tracks, a.picks);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "walk on {} tracks: index built in {:.0} ms; next-track pick median {:.3} ms, p99 {:.3} ms (goal < 5 ms); steered pick median {:.3} ms, p99 {:.3} ms; all 12 directions with previews {:.2} ms",
-        f.tracks,
-        ms(f.build),
-        ms(f.pick_median),
-        ms(f.pick_p99),
-        ms(f.steer_median),
-        ms(f.steer_p99),
-        ms(f.directions_median)
-    );
-}
-
-fn render_bench(a: RenderBenchArgs) -> Result<(), CommandError> {
-    let work = tempfile::tempdir().map_err(io("create a work folder"))?;
+pub fn run(a: RenderBenchArgs) -> Result<(), CommandError> {
+    let work = work_dir()?;
     let work = work.path();
-    let libraries = if a.library.libraries.is_empty() {
-        vec![ensure_demo_library(&super::data_dir(&a.library.data_dir))?]
-    } else {
-        a.library.libraries.clone()
-    };
+    let libraries = libraries(&a.library)?;
     // A fresh store, so every file is decoded and analysed.
     let mut store = Store::open(work)?;
     let cpu = ProcessTime::now();
@@ -141,16 +103,6 @@ fn render_bench(a: RenderBenchArgs) -> Result<(), CommandError> {
         println!("drift CPU / ffmpeg CPU = {:.2} (goal ≤ 0.8)", ours / theirs);
     }
     Ok(())
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 fn io(what: &'static str) -> impl Fn(std::io::Error) -> CommandError {

@@ -1,4 +1,4 @@
-//! The load generator of `drift bench listeners`: a crowd of raw HTTP/1.1 listeners on the
+//! The load generator of `drift-bench listeners` and `sessions`: a crowd of raw HTTP/1.1 listeners on the
 //! bench's own tokio runtime that read and discard an endless stream, counting bytes and
 //! noticing every disconnect (a drop), and a prober timing request → first body byte.
 use std::io;
@@ -96,7 +96,20 @@ pub async fn open(
 
 /// A whole short response (for `/health`): status and body.
 pub async fn get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
-    let mut r = open(addr, &request(addr, path, true), || ()).await?;
+    whole(addr, &request(addr, path, true)).await
+}
+
+/// A whole short response to a POST without a body (`POST /api/sessions`): status and body.
+pub async fn post(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: drift-bench\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    whole(addr, request.as_bytes()).await
+}
+
+/// Sends `request` (which asks to close the connection) and reads the response to its end.
+async fn whole(addr: SocketAddr, request: &[u8]) -> io::Result<(u16, String)> {
+    let mut r = open(addr, request, || ()).await?;
     r.stream.read_to_end(&mut r.body).await?;
     Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
 }
@@ -157,10 +170,10 @@ async fn drain(s: &mut TcpStream, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// Listeners of one stream, started in steps, each with its own byte counter.
+/// Listeners, started in steps, each with its own byte counter: many of one stream
+/// (`grow_to`) or one of each (`join`).
 pub struct Crowd {
     addr: SocketAddr,
-    request: Arc<[u8]>,
     bytes: Arc<[AtomicU64]>,
     state: Arc<[AtomicU8]>,
     joining: Arc<Semaphore>,
@@ -186,10 +199,9 @@ impl Snapshot {
 }
 
 impl Crowd {
-    pub fn new(addr: SocketAddr, path: &str, capacity: usize) -> Crowd {
+    pub fn new(addr: SocketAddr, capacity: usize) -> Crowd {
         Crowd {
             addr,
-            request: request(addr, path, false).into(),
             bytes: (0..capacity).map(|_| AtomicU64::new(0)).collect(),
             state: (0..capacity).map(|_| AtomicU8::new(CONNECTING)).collect(),
             joining: Arc::new(Semaphore::new(JOINING)),
@@ -201,35 +213,51 @@ impl Crowd {
         self.tasks.len()
     }
 
-    /// Starts listeners until `n` have been started (capped at the crowd's capacity).
-    pub fn grow_to(&mut self, n: usize) {
-        for i in self.tasks.len()..n.min(self.bytes.len()) {
-            let (addr, request) = (self.addr, self.request.clone());
-            let (bytes, state, joining) =
-                (self.bytes.clone(), self.state.clone(), self.joining.clone());
-            self.tasks.spawn(async move {
-                let permit = joining.acquire_owned().await;
-                let Ok(Response {
-                    stream: mut s,
-                    status: 200,
-                    body,
-                    ..
-                }) = open(addr, &request, move || drop(permit)).await
-                else {
-                    state[i].store(FAILED, Ordering::Relaxed);
-                    return;
-                };
-                bytes[i].fetch_add(body.len() as u64, Ordering::Relaxed);
-                state[i].store(STREAMING, Ordering::Relaxed);
-                let mut buf = vec![0u8; READ_BUF];
-                // The stream is endless: any end is a drop.
-                while let Ok(n @ 1..) = drain(&mut s, &mut buf).await {
-                    bytes[i].fetch_add(n as u64, Ordering::Relaxed);
-                    tokio::time::sleep(READ_EVERY).await;
-                }
-                state[i].store(DROPPED, Ordering::Relaxed);
-            });
+    /// Starts listeners of the stream at `path` until `n` have been started (capped at the
+    /// crowd's capacity).
+    pub fn grow_to(&mut self, path: &str, n: usize) {
+        let request: Arc<[u8]> = request(self.addr, path, false).into();
+        while self.tasks.len() < n.min(self.bytes.len()) {
+            self.spawn(request.clone());
         }
+    }
+
+    /// Starts one more listener, of the stream at `path`; false when the crowd is full.
+    pub fn join(&mut self, path: &str) -> bool {
+        if self.tasks.len() >= self.bytes.len() {
+            return false;
+        }
+        self.spawn(request(self.addr, path, false).into());
+        true
+    }
+
+    /// Starts listener number `self.started()`, sending `request`.
+    fn spawn(&mut self, request: Arc<[u8]>) {
+        let (i, addr) = (self.tasks.len(), self.addr);
+        let (bytes, state, joining) =
+            (self.bytes.clone(), self.state.clone(), self.joining.clone());
+        self.tasks.spawn(async move {
+            let permit = joining.acquire_owned().await;
+            let Ok(Response {
+                stream: mut s,
+                status: 200,
+                body,
+                ..
+            }) = open(addr, &request, move || drop(permit)).await
+            else {
+                state[i].store(FAILED, Ordering::Relaxed);
+                return;
+            };
+            bytes[i].fetch_add(body.len() as u64, Ordering::Relaxed);
+            state[i].store(STREAMING, Ordering::Relaxed);
+            let mut buf = vec![0u8; READ_BUF];
+            // The stream is endless: any end is a drop.
+            while let Ok(n @ 1..) = drain(&mut s, &mut buf).await {
+                bytes[i].fetch_add(n as u64, Ordering::Relaxed);
+                tokio::time::sleep(READ_EVERY).await;
+            }
+            state[i].store(DROPPED, Ordering::Relaxed);
+        });
     }
 
     /// Waits until no started listener is still connecting, up to `limit`.

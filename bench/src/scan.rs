@@ -1,15 +1,16 @@
-//! `drift bench scan`: what analysing a library costs, side by side with Debian's `loudgain`
+//! `drift-bench scan`: what analysing a library costs, side by side with Debian's `loudgain`
 //! on the same generated files (CPU per audio second, per format and in all), Drift's
 //! throughput and core use on all cores, and the peak memory of `drift scan` on a library
 //! holding a two-hour file, and the first audio byte of a first run on 2,000 files. Figures,
 //! not tests.
-use super::bench_first_audio::first_audio_byte;
-use super::bench_scan_files::{generate_library, rss_library, BenchFile, FORMATS};
-use super::bench_servers::machine_ticks;
-use super::CommandError;
 use crate::cli::ScanBenchArgs;
-use crate::library::measure::analyse_file;
+use crate::first_audio::first_audio_byte;
+use crate::scan_files::{generate_library, rss_library, BenchFile, FORMATS};
+use crate::servers::machine_ticks;
+use crate::support::drift_bin;
 use cpu_time::{ProcessTime, ThreadTime};
+use drift::commands::CommandError;
+use drift::library::measure::analyse_file;
 use rayon::prelude::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -33,6 +34,7 @@ struct Cost {
 }
 
 pub fn run(a: ScanBenchArgs) -> Result<(), CommandError> {
+    let drift = drift_bin(&a.drift)?;
     let work = a
         .work
         .clone()
@@ -69,7 +71,7 @@ pub fn run(a: ScanBenchArgs) -> Result<(), CommandError> {
     }
     if !a.no_rss {
         let (kib, secs) =
-            scan_peak_rss(&work, a.long_minutes, a.files_per_format).map_err(usage)?;
+            scan_peak_rss(&drift, &work, a.long_minutes, a.files_per_format).map_err(usage)?;
         println!(
             "drift scan of a library with a {}-minute FLAC and {} other files: peak RSS {:.0} MB ({:.1} s wall) (goal < 250 MB)",
             a.long_minutes,
@@ -79,7 +81,7 @@ pub fn run(a: ScanBenchArgs) -> Result<(), CommandError> {
         );
     }
     if a.first_run_files > 0 {
-        let figure = first_audio_byte(&work, a.first_run_files).map_err(usage)?;
+        let figure = first_audio_byte(&drift, &work, a.first_run_files).map_err(usage)?;
         println!("{figure}");
     }
     Ok(())
@@ -205,14 +207,18 @@ fn children_cpu() -> f64 {
         .map_or(0.0, |s| (s.cutime + s.cstime) as f64 / tps)
 }
 
-/// Runs `drift scan` (this binary) on a library with one `minutes`-long FLAC and one file of
-/// each format, on a fresh data dir; returns its peak RSS (VmHWM, KiB) and wall seconds.
-fn scan_peak_rss(work: &Path, minutes: u32, files_per_format: usize) -> Result<(u64, f64), String> {
+/// Runs `drift scan` (the binary `drift`) on a library with one `minutes`-long FLAC and one
+/// file of each format, on a fresh data dir; returns its peak RSS (VmHWM, KiB) and wall seconds.
+fn scan_peak_rss(
+    drift: &Path,
+    work: &Path,
+    minutes: u32,
+    files_per_format: usize,
+) -> Result<(u64, f64), String> {
     let library = rss_library(work, minutes, files_per_format)?;
     let data = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| format!("where is drift? {e}"))?;
     let started = Instant::now();
-    let mut child = Command::new(exe)
+    let mut child = Command::new(drift)
         .arg("scan")
         .arg("--library")
         .arg(&library)

@@ -1,7 +1,7 @@
-//! The first-run figure of `drift bench scan`: from `drift serve` starting on a fresh data dir
+//! The first-run figure of `drift-bench scan`: from `drift serve` starting on a fresh data dir
 //! over a library of 2,000 files to the first audio byte of `/stream/default`, and how much of
 //! the library was still waiting for analysis at that moment. A figure, not a test.
-use super::bench_scan_files::{ffmpeg, ffmpeg_music};
+use crate::scan_files::{ffmpeg, ffmpeg_music};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -16,14 +16,13 @@ const PIECE_SECS: u32 = 120;
 
 /// Starts `drift serve` on a fresh data dir over `files` generated MP3s and times the first
 /// audio byte. The library is made in `work` and removed afterwards (it is gigabytes).
-pub fn first_audio_byte(work: &Path, files: usize) -> Result<String, String> {
+pub fn first_audio_byte(drift: &Path, work: &Path, files: usize) -> Result<String, String> {
     let library = work.join(format!("first-run-{files}"));
     make_library(work, &library, files)?;
     let data = work.join("first-run-data");
     let _ = std::fs::remove_dir_all(&data);
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let mut child = Command::new(exe)
+    let mut child = Command::new(drift)
         .args(["serve", "--listen", "127.0.0.1:0", "--library"])
         .arg(&library)
         .arg("--data-dir")
