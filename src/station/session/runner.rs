@@ -47,6 +47,7 @@ pub(super) fn run(
     let mut wait = Duration::ZERO;
     let mut idle_since: Option<Duration> = None;
     let mut was_listening = false;
+    let mut on_time = false;
     // Saved at once, so even a session killed in its first seconds resumes where it was.
     save(&shared, &persist);
     loop {
@@ -67,8 +68,15 @@ pub(super) fn run(
         let play = shared.lock().play_pos(now);
         let target = play + lead;
         let mut rendered = 0;
+        // A new or restored engine starts behind its play point and catches up: only falling
+        // behind after that is an underrun (listeners of a restored session play on from
+        // their buffers meanwhile).
         if engine.position() < play {
-            shared.stats.underruns.fetch_add(1, Ordering::Relaxed);
+            if on_time {
+                shared.stats.underruns.fetch_add(1, Ordering::Relaxed);
+            }
+        } else {
+            on_time = true;
         }
         let started = std::time::Instant::now();
         if engine.position() < target {
