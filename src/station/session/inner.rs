@@ -7,7 +7,7 @@ use crate::catalog::{Catalog, LiveCatalog};
 use crate::model::TrackId;
 use crate::station::broadcast::{frame_index, Ring};
 use crate::station::clock::Clock;
-use crate::station::engine::{Checkpoint, Engine, EngineError};
+use crate::station::engine::{Checkpoint, Engine, EngineError, OUTPUT_LATENCY};
 use crate::station::events::{NowPlaying, StationEvent, TrackInfo};
 use crate::station::scheduler::Scheduler;
 use crate::units::{Frames, StreamPos};
@@ -192,8 +192,14 @@ pub(super) fn prepare(
             let engine = Engine::from_checkpoint(params.mix.clone(), cat, &s.checkpoint)?;
             let ring = Ring::new(keep, frame_index(s.checkpoint.pos));
             let anchor = s.caught_up(clock.as_ref(), params.lead);
-            let mix_pos = s.checkpoint.mix_pos;
-            let timeline = s.timeline.into_iter().filter(|(p, _)| *p < mix_pos);
+            // Tracks placed up to the checkpoint's mix position are restored with it and not
+            // announced again (a start is heard OUTPUT_LATENCY after it was placed); one
+            // announced again anyway is not added twice (see runner::publish_block).
+            let announced_until = s.checkpoint.mix_pos + OUTPUT_LATENCY;
+            let timeline = s
+                .timeline
+                .into_iter()
+                .filter(|(p, _)| *p <= announced_until);
             (engine, ring, anchor, timeline.collect())
         }
         None => {

@@ -142,7 +142,11 @@ pub(super) fn publish_block(
     let mut st = shared.lock();
     for e in events {
         match e {
-            EngineEvent::TrackStarted { pos, track } => st.timeline.push_back((pos, track)),
+            EngineEvent::TrackStarted { pos, track } => {
+                if st.timeline.back() != Some(&(pos, track.clone())) {
+                    st.timeline.push_back((pos, track))
+                }
+            }
             EngineEvent::TrackFailed { track, reason, .. } => {
                 tracing::warn!(session = %shared.fingerprint, %track, "track skipped: {reason}")
             }
