@@ -54,6 +54,9 @@ pub struct Registry {
     unreadable_snapshots: AtomicU64,
     /// Sessions rendering at once at most (`--max-sessions`); see `admission::admits`.
     max_sessions: usize,
+    /// The default session's fingerprint once known, so players naming `default` (most of
+    /// them) find it without reading the store.
+    default_fp: Mutex<Option<String>>,
 }
 
 impl Registry {
@@ -71,6 +74,7 @@ impl Registry {
             store,
             unreadable_snapshots: AtomicU64::new(0),
             max_sessions: usize::MAX,
+            default_fp: Mutex::new(None),
         }
     }
 
@@ -147,7 +151,19 @@ impl Registry {
     }
 
     /// The session with this fingerprint if its engine is running: no store, no blocking.
+    /// `default` names the default session.
     pub fn find_running(&self, fp: &str) -> Option<Arc<Session>> {
+        let default = (fp == "default").then(|| {
+            self.default_fp
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        });
+        let fp = match &default {
+            Some(Some(known)) => known.as_str(),
+            Some(None) => return None,
+            None => fp,
+        };
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions.get(fp).filter(|h| !h.is_parked()).cloned()
     }
@@ -155,13 +171,20 @@ impl Registry {
     /// The session players get when they name none; made on first use and kept.
     pub fn default_session(&self) -> Result<Arc<Session>, RegistryError> {
         let existing = self.store().default_session()?;
-        if let Some(fp) = existing {
-            if let Some(h) = self.get_as(&fp, Claim::Station)? {
-                return Ok(h);
+        let h = match existing {
+            Some(fp) => self.get_as(&fp, Claim::Station)?,
+            None => None,
+        };
+        let h = match h {
+            Some(h) => h,
+            None => {
+                let h = self.create_as(Claim::Station)?;
+                self.store().set_default_session(h.fingerprint())?;
+                h
             }
-        }
-        let h = self.create_as(Claim::Station)?;
-        self.store().set_default_session(h.fingerprint())?;
+        };
+        *self.default_fp.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(h.fingerprint().to_string());
         Ok(h)
     }
 
