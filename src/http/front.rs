@@ -22,6 +22,8 @@ use tokio::sync::watch;
 
 /// A request head longer than this is not a stream request of ours: hyper gets it.
 const PEEK: usize = 2048;
+/// How every request this door serves itself begins.
+const STREAM_PREFIX: &[u8] = b"GET /stream/";
 /// Slices per vectored write (well under every system's IOV_MAX).
 const IOV: usize = 64;
 
@@ -90,6 +92,11 @@ impl Connection {
         let mut n = 0;
         for _ in 0..20 {
             n = sock.peek(&mut buf).await.ok()?;
+            // Anything else is hyper's at once, however slowly its head arrives.
+            let prefix = n.min(STREAM_PREFIX.len());
+            if buf[..prefix] != STREAM_PREFIX[..prefix] {
+                return None;
+            }
             if n == 0 || buf[..n].windows(4).any(|w| w == b"\r\n\r\n") || n == PEEK {
                 break;
             }
