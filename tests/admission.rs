@@ -69,21 +69,6 @@ fn refused(r: Response, status: u16, code: &str) -> (u64, Value) {
     (after, v)
 }
 
-fn metric(server: &Server, name: &str) -> f64 {
-    let text = client()
-        .get(server.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("drift_{name} ")))
-        .unwrap_or_else(|| panic!("no drift_{name} in /metrics"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn a_full_station_refuses_new_sessions_until_one_parks() {
     let dir = tempfile::tempdir().unwrap();

@@ -189,6 +189,22 @@ pub fn read_bytes(r: &mut impl std::io::Read, n: usize, timeout: Duration) -> Ve
     out
 }
 
+/// The value of `drift_{name}` in the server's `/metrics`.
+pub fn metric(server: &Server, name: &str) -> f64 {
+    let text = client()
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("drift_{name} ")))
+        .unwrap_or_else(|| panic!("no drift_{name} in /metrics:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// Writes a 16-bit stereo WAV of `secs`: a tone of `freq` Hz with a slow tremolo, so files of
 /// different frequencies have different content (and different ids).
 pub fn write_tone(path: &Path, secs: f64, freq: f64) {
