@@ -61,6 +61,8 @@ fn tone(dir: &Path, i: usize) -> Track {
                 },
                 key_strength: 0.5,
             }),
+            ends: None,
+            beats: None,
         },
     }
 }

@@ -92,6 +92,8 @@ impl Analyser {
             cue_in,
             cue_out,
             features: Some(features(&self.excerpts.finish())),
+            ends: None,
+            beats: None,
         }
     }
 

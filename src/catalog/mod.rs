@@ -136,6 +136,8 @@ mod tests {
                 cue_in: Frames::ZERO,
                 cue_out: Frames(44_100),
                 features: None,
+                ends: None,
+                beats: None,
             },
         }
     }

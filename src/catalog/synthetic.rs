@@ -16,6 +16,8 @@ pub fn synthetic_track(i: usize, bpm: f64, centroid_hz: f64, rng: &mut ChaCha8Rn
             title: format!("Track {i}"),
             artist: "Test".into(),
             album: String::new(),
+            disc: None,
+            number: None,
         },
         analysis: Analysis {
             duration: Frames::from_secs(180.0),
@@ -40,6 +42,8 @@ pub fn synthetic_track(i: usize, bpm: f64, centroid_hz: f64, rng: &mut ChaCha8Rn
                 },
                 key_strength: rng.gen_range(0.3..0.9),
             }),
+            ends: None,
+            beats: None,
         },
     }
 }

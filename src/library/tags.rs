@@ -73,6 +73,8 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
             .unwrap_or_else(|| UNKNOWN_TITLE.into()),
         artist: clean(found.1).unwrap_or_else(|| UNKNOWN_ARTIST.into()),
         album: clean(found.2).unwrap_or_default(),
+        disc: None,
+        number: None,
     }
 }
 
@@ -204,6 +206,8 @@ mod tests {
             title: "01 Morning Walk".into(),
             artist: UNKNOWN_ARTIST.into(),
             album: String::new(),
+            disc: None,
+            number: None,
         };
         assert_eq!(read_tags(&wav), expected);
         assert_eq!(cover_art(&wav), None);

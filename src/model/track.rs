@@ -21,6 +21,12 @@ pub struct Tags {
     pub title: String,
     pub artist: String,
     pub album: String,
+    /// Disc number within the album (1 when the tags do not say).
+    #[serde(default)]
+    pub disc: Option<u32>,
+    /// Track number on its disc.
+    #[serde(default)]
+    pub number: Option<u32>,
 }
 
 /// Results of analysing the decoded audio (44.1 kHz stereo).
@@ -40,12 +46,25 @@ pub struct Analysis {
     /// What the track sounds like (tempo, brightness, key …); `None` until analysed for them.
     #[serde(default)]
     pub features: Option<crate::model::Features>,
+    /// Intro and ending as transitions need them; `None` until measured (the engine then
+    /// treats the track as full level from cue-in to cue-out).
+    #[serde(default)]
+    pub ends: Option<crate::model::Ends>,
+    /// The beat grid, when the track has a confident beat.
+    #[serde(default)]
+    pub beats: Option<crate::model::BeatGrid>,
 }
 
 impl Analysis {
     /// The audible part's length.
     pub fn playable(&self) -> Frames {
         self.cue_out.saturating_sub(self.cue_in)
+    }
+
+    /// The measured ends, or full level from cue-in to cue-out when not measured.
+    pub fn ends(&self) -> crate::model::Ends {
+        self.ends
+            .unwrap_or_else(|| crate::model::Ends::flat(self.cue_in, self.cue_out))
     }
 }
 
@@ -66,5 +85,25 @@ impl Track {
         } else {
             format!("{} - {}", self.tags.artist, self.tags.title)
         }
+    }
+
+    /// Which album the track is on: its album name with its artist, case-folded; `None` with no
+    /// album tag. (Compilations whose artists differ per track are separate albums here.)
+    pub fn album_key(&self) -> Option<String> {
+        let album = self.tags.album.trim();
+        (!album.is_empty())
+            .then(|| format!("{}\u{1f}{}", self.tags.artist.trim(), album).to_lowercase())
+    }
+
+    /// True when this track comes straight after `prev` on the same album disc (so the two
+    /// join gaplessly).
+    pub fn follows_on_album(&self, prev: &Track) -> bool {
+        let (Some(n), Some(p)) = (self.tags.number, prev.tags.number) else {
+            return false;
+        };
+        self.album_key().is_some()
+            && self.album_key() == prev.album_key()
+            && self.tags.disc.unwrap_or(1) == prev.tags.disc.unwrap_or(1)
+            && n == p + 1
     }
 }

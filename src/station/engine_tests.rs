@@ -43,6 +43,8 @@ pub(crate) fn tone_track(
             title: name.into(),
             artist: "Test".into(),
             album: String::new(),
+            disc: None,
+            number: None,
         },
         analysis: Analysis {
             duration,
@@ -52,6 +54,8 @@ pub(crate) fn tone_track(
             cue_in: Frames::ZERO,
             cue_out: duration,
             features: None,
+            ends: None,
+            beats: None,
         },
     }
 }

@@ -165,6 +165,8 @@ mod tests {
                         cue_in: Frames::ZERO,
                         cue_out: Frames::from_secs(60.0),
                         features: None,
+                        ends: None,
+                        beats: None,
                     },
                 })
                 .collect(),

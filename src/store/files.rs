@@ -145,6 +145,8 @@ mod tests {
             title: "A".into(),
             artist: "Someone".into(),
             album: "First".into(),
+            disc: None,
+            number: None,
         };
         store
             .apply(&[

@@ -287,6 +287,8 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
         title: row.get(1)?,
         artist: row.get(2)?,
         album: row.get(3)?,
+        disc: None,
+        number: None,
     };
     let id = TrackId(row.get(0)?);
     let (loudness, true_peak, loudness_range) = (row.get(5)?, row.get(6)?, row.get(7)?);
@@ -307,6 +309,8 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
                 cue_in: frames_from(cue_in, "cue_in")?,
                 cue_out: frames_from(cue_out, "cue_out")?,
                 features,
+                ends: None,
+                beats: None,
             },
         })
     })())

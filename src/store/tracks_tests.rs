@@ -15,6 +15,8 @@ fn tags(title: &str) -> Tags {
         title: title.into(),
         artist: "Artist".into(),
         album: String::new(),
+        disc: None,
+        number: None,
     }
 }
 
@@ -38,6 +40,8 @@ fn analysis() -> Analysis {
             mode: Mode::Minor,
             key_strength: 0.75,
         }),
+        ends: None,
+        beats: None,
     }
 }
 
