@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod registry;
 pub mod render;
+pub mod report;
 pub mod scheduler;
 pub mod session;
 pub mod walk;

@@ -32,11 +32,25 @@ pub fn render(
     length: StreamPos,
     out: &mut impl Write,
 ) -> Result<RenderReport, RenderError> {
+    render_observed(engine, clock, lead, length, out, &mut |_| {})
+}
+
+/// [`render`], calling `observe` after every block the engine mixes (to read its PCM and
+/// transitions, say).
+pub fn render_observed(
+    engine: &mut Engine,
+    clock: &dyn Clock,
+    lead: Duration,
+    length: StreamPos,
+    out: &mut impl Write,
+    observe: &mut dyn FnMut(&mut Engine),
+) -> Result<RenderReport, RenderError> {
     let want_frames = length.frames().div_ceil(MP3_FRAME_SAMPLES);
     let start = engine.position();
     let mut report = RenderReport::default();
     while report.frames < want_frames {
         let (chunk, events) = engine.render_block()?;
+        observe(engine);
         report.events.extend(
             events
                 .into_iter()
