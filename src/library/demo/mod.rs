@@ -68,6 +68,14 @@ pub struct TrackSpec {
     pub level_db: f64,
     pub lead_silence_secs: f64,
     pub tail_silence_secs: f64,
+    /// Length of the music's fade-in: a few hundredths of a second is a cold start, seconds a
+    /// swelling intro.
+    pub intro_secs: f64,
+    /// Length of the music's fade-out: a few hundredths of a second is a cold ending, 10 s a
+    /// long natural fade.
+    pub outro_secs: f64,
+    /// Track number on its album (the order the artist's album's tracks were made in).
+    pub number: u32,
     pub duration_secs: f64,
     pub format: Format,
 }
@@ -116,8 +124,10 @@ const SECOND: [&str; 8] = [
 ];
 const ALBUMS: [&str; 3] = ["Demo Tapes", "Synthetic Weather", "Night Radio"];
 
-/// The specs of a demo library: tempi spread over 70–170 BPM, every key, dark to bright,
-/// sparse to busy, loudness over 26 dB, silent edges on some.
+/// The specs of a demo library: tempi spread over 70–170 BPM in pairs about 1 % apart (so some
+/// transitions can be beat-aligned, as in a real library's clusters of a genre's tempo), every
+/// key, dark to bright, sparse to busy, loudness over 26 dB, silent edges on some, and every
+/// kind of start and ending: cold, ordinary, swelling intros and long fade-outs.
 pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let n = opts.tracks.max(1);
@@ -142,6 +152,12 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
             r as f64 / (n - 1) as f64
         }
     };
+    let pairs = n.div_ceil(2).max(2);
+    let bpm = |rank: usize, jitter: f64| {
+        let base = 70.0 + 96.0 * (rank / 2) as f64 / (pairs - 1) as f64;
+        (base * (1.0 + 0.012 * (rank % 2) as f64) + jitter).clamp(70.0, 170.0)
+    };
+    let mut numbers = std::collections::HashMap::new();
     (0..n)
         .map(|i| TrackSpec {
             title: format!(
@@ -151,7 +167,7 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
             ),
             artist: ARTISTS[i % ARTISTS.len()].to_string(),
             album: ALBUMS[i % ALBUMS.len()].to_string(),
-            bpm: (70.0 + 100.0 * frac(tempo[i]) + rng.gen_range(-0.4..0.4)).clamp(70.0, 170.0),
+            bpm: bpm(tempo[i], rng.gen_range(-0.2..0.2)),
             root: ((i * 7) % 12) as u8,
             minor: i % 2 == 1,
             brightness: frac(bright[i]),
@@ -159,6 +175,15 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
             level_db: -26.0 * frac(level[i]),
             lead_silence_secs: if i % 3 == 0 { 1.5 } else { 0.0 },
             tail_silence_secs: if i % 4 == 1 { 2.0 } else { 0.0 },
+            intro_secs: if i % 5 == 0 { 6.0 } else { 0.02 },
+            outro_secs: [10.0, 1.5, 0.03, 1.5][i % 4],
+            number: {
+                let n = numbers
+                    .entry((i % ARTISTS.len(), i % ALBUMS.len()))
+                    .or_insert(0);
+                *n += 1;
+                *n
+            },
             duration_secs: opts.min_secs + (opts.max_secs - opts.min_secs) * rng.gen::<f64>(),
             format: [Format::Mp3, Format::Wav][i % 2],
         })
@@ -246,6 +271,7 @@ fn tag(path: &Path, spec: &TrackSpec) -> Result<(), DemoError> {
     t.set_title(spec.title.clone());
     t.set_artist(spec.artist.clone());
     t.set_album(spec.album.clone());
+    t.set_track(spec.number);
     file.save_to_path(path, WriteOptions::default())
         .map_err(err)
 }

@@ -212,8 +212,8 @@ pub fn synthesize(spec: &TrackSpec, seed: u64) -> Vec<f32> {
     let mut m = music(spec, body, seed);
     let peak = m.iter().fold(0.0f32, |a, s| a.max(s.abs())).max(1e-6);
     let gain = 0.89 / peak * 10f32.powf(spec.level_db as f32 / 20.0);
-    let fade_in = (0.02 * SR) as usize;
-    let fade_out = (1.5 * SR) as usize;
+    let fade_in = ((spec.intro_secs * SR as f64) as usize).clamp(1, body.max(1));
+    let fade_out = ((spec.outro_secs * SR as f64) as usize).clamp(1, body.max(1));
     for i in 0..body {
         let f =
             (i as f32 / fade_in as f32).min(1.0) * ((body - i) as f32 / fade_out as f32).min(1.0);

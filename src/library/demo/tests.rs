@@ -17,7 +17,13 @@ fn specs_spread_tempo_loudness_and_formats() {
     let mut bpms: Vec<f64> = specs.iter().map(|s| s.bpm).collect();
     assert!(bpms.iter().all(|b| (70.0..=170.0).contains(b)));
     bpms.sort_by(f64::total_cmp);
-    assert!(bpms.windows(2).all(|w| w[1] - w[0] > 1.0), "{bpms:?}");
+    assert!(bpms.windows(2).all(|w| w[1] - w[0] > 0.5), "{bpms:?}");
+    let close = bpms.windows(2).filter(|w| w[1] / w[0] < 1.02).count();
+    assert!(close >= 4, "pairs within 2 %: {close} in {bpms:?}");
+    let count = |f: &dyn Fn(&TrackSpec) -> bool| specs.iter().filter(|s| f(s)).count();
+    assert!(count(&|s| s.outro_secs >= 8.0) >= 3, "long fade-outs");
+    assert!(count(&|s| s.outro_secs <= 0.05) >= 3, "cold endings");
+    assert!(count(&|s| s.intro_secs >= 4.0) >= 3, "swelling intros");
     for f in [Format::Mp3, Format::Wav] {
         assert!(specs.iter().filter(|s| s.format == f).count() >= 7);
     }
