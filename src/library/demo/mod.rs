@@ -159,7 +159,15 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
     };
     let mut numbers = std::collections::HashMap::new();
     (0..n)
-        .map(|i| TrackSpec {
+        .map(|i| {
+            (
+                i,
+                opts.min_secs + (opts.max_secs - opts.min_secs) * rng.gen::<f64>(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(i, duration_secs)| TrackSpec {
             title: format!(
                 "{} {}",
                 WORDS[(i + opts.seed as usize) % WORDS.len()],
@@ -175,8 +183,9 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
             level_db: -26.0 * frac(level[i]),
             lead_silence_secs: if i % 3 == 0 { 1.5 } else { 0.0 },
             tail_silence_secs: if i % 4 == 1 { 2.0 } else { 0.0 },
-            intro_secs: if i % 5 == 0 { 6.0 } else { 0.02 },
-            outro_secs: [10.0, 1.5, 0.03, 1.5][i % 4],
+            // Short tracks (tests use 12–18 s) keep most of their length at full level.
+            intro_secs: f64::min(if i % 5 == 0 { 6.0 } else { 0.02 }, duration_secs / 8.0),
+            outro_secs: f64::min([10.0, 1.5, 0.03, 1.5][i % 4], duration_secs / 6.0),
             number: {
                 let n = numbers
                     .entry((i % ARTISTS.len(), i % ALBUMS.len()))
@@ -184,7 +193,7 @@ pub fn track_specs(opts: &DemoOptions) -> Vec<TrackSpec> {
                 *n += 1;
                 *n
             },
-            duration_secs: opts.min_secs + (opts.max_secs - opts.min_secs) * rng.gen::<f64>(),
+            duration_secs,
             format: [Format::Mp3, Format::Wav][i % 2],
         })
         .collect()
