@@ -372,3 +372,7 @@ pub(crate) mod tests;
 #[cfg(test)]
 #[path = "engine_transition_tests.rs"]
 mod transition_tests;
+
+#[cfg(test)]
+#[path = "engine_beat_tests.rs"]
+mod beat_tests;

@@ -1,22 +1,23 @@
 //! Engine tests of the transitions `station::transition` chooses, on generated tracks whose
-//! analysis is set by hand to what the test made: a long fade-out, a cold ending, click tracks
-//! at close and distant tempi, and an album cut from one tone. They render through the real
-//! engine and measure the decoded MP3 (or, for sample-exact joins, the engine's PCM).
+//! analysis is set by hand to what the test made: a long fade-out, a cold ending and an album
+//! cut from one tone (click tracks are in `engine_beat_tests.rs`), then old checkpoints and the
+//! transition records. They render through the real engine and measure the decoded MP3 (or,
+//! for sample-exact joins, the engine's PCM).
 use super::tests::tone_track;
 use super::*;
 use crate::audio::decode::decode_all;
-use crate::model::{BeatGrid, Ends};
+use crate::model::Ends;
 use crate::station::transition::{TransitionKind, TransitionRecord};
 use crate::units::SAMPLE_RATE;
 use std::f64::consts::TAU;
 use std::path::Path;
 
-const SR: f64 = SAMPLE_RATE as f64;
+pub(super) const SR: f64 = SAMPLE_RATE as f64;
 
 /// Writes `samples` (mono, −1…1) as a stereo 16-bit WAV and returns it as a track that starts
 /// and ends at full level (ends and beats unmeasured, loudness −16 LUFS so its gain is 0 dB;
 /// tests set what they made).
-fn wav_track(dir: &Path, name: &str, samples: &[f64]) -> Track {
+pub(super) fn wav_track(dir: &Path, name: &str, samples: &[f64]) -> Track {
     // `tone_track` writes the file and the track; its tone is replaced by `samples`.
     let mut t = tone_track(dir, name, 0.0, 0.0, 0.01, None);
     let spec = hound::WavSpec {
@@ -53,7 +54,7 @@ fn measured(t: &mut Track, intro_end: f64, outro_start: f64, cold_start: bool, c
 }
 
 /// A shuffle seed that plays `ids` first, in that order.
-fn playing_in_order(catalog: &Catalog, ids: &[&str]) -> Scheduler {
+pub(super) fn playing_in_order(catalog: &Catalog, ids: &[&str]) -> Scheduler {
     (0..1000)
         .map(Scheduler::shuffle)
         .find(|s| {
@@ -63,15 +64,15 @@ fn playing_in_order(catalog: &Catalog, ids: &[&str]) -> Scheduler {
         .expect("some seed plays them in order")
 }
 
-struct Run {
+pub(super) struct Run {
     /// Decoded MP3 output, interleaved stereo.
-    decoded: Vec<f32>,
+    pub decoded: Vec<f32>,
     /// The engine's limited PCM from mix position 0, interleaved stereo.
-    pcm: Vec<f32>,
-    transitions: Vec<TransitionRecord>,
+    pub pcm: Vec<f32>,
+    pub transitions: Vec<TransitionRecord>,
 }
 
-fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> Run {
+pub(super) fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> Run {
     let catalog = Arc::new(Catalog::new(tracks));
     let scheduler = playing_in_order(&catalog, order);
     let cfg = MixConfig {
@@ -96,7 +97,7 @@ fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> Run {
 }
 
 /// Amplitude of the `hz` component of the left channel over `len` s from `from` s.
-fn level(pcm: &[f32], hz: f64, from: f64, len: f64) -> f64 {
+pub(super) fn level(pcm: &[f32], hz: f64, from: f64, len: f64) -> f64 {
     let (s, n) = ((from * SR) as usize, (len * SR) as usize);
     let (re, im) = (0..n).fold((0.0, 0.0), |(re, im), i| {
         let x = pcm[(s + i) * 2] as f64;
@@ -121,12 +122,12 @@ fn db(x: f64) -> f64 {
 }
 
 /// The first transition of a run.
-fn first(run: &Run) -> &TransitionRecord {
+pub(super) fn first(run: &Run) -> &TransitionRecord {
     run.transitions.first().expect("a transition")
 }
 
 /// Stream seconds at which a record's incoming track starts in the mix.
-fn mix_secs(r: &TransitionRecord) -> f64 {
+pub(super) fn mix_secs(r: &TransitionRecord) -> f64 {
     r.at.secs() - OUTPUT_LATENCY.secs()
 }
 
@@ -223,117 +224,6 @@ fn a_cold_ending_is_not_faded_and_the_next_track_starts_on_it() {
     assert!(longest_quiet(pcm, 0.2) < 0.05, "a gap in the mix");
 }
 
-/// A click track: 30 ms bursts of `hz`, one per beat from `first` s.
-fn clicks(bpm: f64, hz: f64, first: f64, secs: f64) -> (Vec<f64>, BeatGrid) {
-    let period = 60.0 * SR / bpm;
-    let n = (secs * SR) as usize;
-    let mut v = vec![0.0; n];
-    let first = first * SR;
-    let mut beat = first;
-    let mut last = first;
-    while beat + 0.03 * SR < n as f64 {
-        let b0 = beat.round() as usize;
-        for i in 0..(0.03 * SR) as usize {
-            let t = i as f64 / SR;
-            v[b0 + i] = (TAU * hz * t).sin() * (-t / 0.008).exp() * 0.5;
-        }
-        last = beat;
-        beat += period;
-    }
-    let grid = BeatGrid {
-        first_beat: first,
-        last_beat: last,
-        period,
-        confidence: 1.0,
-    };
-    (v, grid)
-}
-
-fn click_track(dir: &Path, name: &str, bpm: f64, hz: f64, first: f64, secs: f64) -> Track {
-    let (v, grid) = clicks(bpm, hz, first, secs);
-    let mut t = wav_track(dir, name, &v);
-    t.analysis.beats = Some(grid);
-    t
-}
-
-/// Onsets (s) of clicks in the `hz` band of the left channel between `from` and `to` s: the
-/// moment a 5 ms demodulated envelope first reaches half of the click's peak.
-fn onsets(pcm: &[f32], hz: f64, from: f64, to: f64) -> Vec<f64> {
-    let w = (0.005 * SR) as usize;
-    let (s, e) = (
-        (from * SR) as usize,
-        ((to * SR) as usize).min(pcm.len() / 2),
-    );
-    let mut sums = vec![(0.0f64, 0.0f64); e - s + 1];
-    for i in s..e {
-        let (x, ph) = (pcm[i * 2] as f64, TAU * hz * i as f64 / SR);
-        let (re, im) = sums[i - s];
-        sums[i - s + 1] = (re + x * ph.cos(), im + x * ph.sin());
-    }
-    let env: Vec<f64> = (w..sums.len())
-        .map(|i| {
-            let (re, im) = (sums[i].0 - sums[i - w].0, sums[i].1 - sums[i - w].1);
-            2.0 * (re * re + im * im).sqrt() / w as f64
-        })
-        .collect();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < env.len() {
-        if env[i] < 0.02 {
-            i += 1;
-            continue;
-        }
-        let end = (i + (0.015 * SR) as usize).min(env.len());
-        let peak = env[i..end].iter().cloned().fold(0.0, f64::max);
-        let back = i.saturating_sub(w);
-        let onset = (back..end).find(|&j| env[j] >= peak / 2.0).unwrap();
-        found.push((s + onset + w) as f64 / SR);
-        i += (0.1 * SR) as usize;
-    }
-    found
-}
-
-#[test]
-fn click_tracks_at_close_tempi_click_together_through_the_overlap() {
-    let dir = tempfile::tempdir().unwrap();
-    // The incoming track's first click is at 0.37 s, so a transition that ignored the beats
-    // would put its clicks ~120 ms off the outgoing ones.
-    let a = click_track(dir.path(), "c120", 120.0, 800.0, 0.25, 10.0);
-    let b = click_track(dir.path(), "c121", 121.0, 5000.0, 0.37, 10.0);
-    let out = run(dir.path(), vec![a, b], &["c120", "c121"], 9.6);
-    let t = first(&out);
-    assert_eq!(t.kind, TransitionKind::BeatAligned { beats: 8 }, "{t:?}");
-    assert!(t.beat_offset.unwrap().abs() <= 1.0, "{t:?}");
-    let (from, to) = (t.at.secs(), t.at.secs() + t.overlap.secs());
-    let outgoing = onsets(&out.decoded, 800.0, from - 0.1, to + 0.1);
-    let incoming = onsets(&out.decoded, 5000.0, from - 0.1, to + 0.1);
-    let mut offsets: Vec<f64> = incoming
-        .iter()
-        .filter_map(|i| {
-            let near = outgoing
-                .iter()
-                .map(|o| (o - i).abs())
-                .fold(f64::MAX, f64::min);
-            (near < 0.25).then_some(near)
-        })
-        .collect();
-    assert!(offsets.len() >= 5, "{incoming:?} / {outgoing:?}");
-    offsets.sort_by(f64::total_cmp);
-    let median = offsets[offsets.len() / 2];
-    assert!(median <= 0.015, "median offset {median:.4} s: {offsets:?}");
-}
-
-#[test]
-fn click_tracks_at_distant_tempi_are_not_beat_aligned() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = click_track(dir.path(), "c90", 90.0, 800.0, 0.25, 6.0);
-    let b = click_track(dir.path(), "c140", 140.0, 5000.0, 0.25, 6.0);
-    let out = run(dir.path(), vec![a, b], &["c90", "c140"], 4.0);
-    let t = first(&out);
-    assert_eq!(t.kind, TransitionKind::Crossfade, "{t:?}");
-    assert_eq!(t.beat_offset, None);
-}
-
 #[test]
 fn an_album_cut_from_one_tone_joins_without_a_seam() {
     let dir = tempfile::tempdir().unwrap();
@@ -378,67 +268,6 @@ fn an_album_cut_from_one_tone_joins_without_a_seam() {
     );
 }
 
-/// Blocks of the engine's PCM by mix position, from `from` until `until`.
-fn pcm_blocks(engine: &mut Engine, until: StreamPos) -> Vec<(StreamPos, Vec<f32>)> {
-    let mut blocks = Vec::new();
-    while engine.position() < until {
-        engine.render_block().unwrap();
-        let (pos, pcm) = engine.last_pcm();
-        blocks.push((pos, pcm.to_vec()));
-    }
-    blocks
-}
-
-#[test]
-fn a_checkpoint_inside_a_beat_aligned_overlap_resumes_sample_for_sample() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = click_track(dir.path(), "c120", 120.0, 800.0, 0.25, 10.0);
-    let b = click_track(dir.path(), "c121", 121.0, 5000.0, 0.37, 10.0);
-    let catalog = Arc::new(Catalog::new(vec![a, b]));
-    let cfg = MixConfig {
-        lame_quality: 7,
-        ..MixConfig::default()
-    };
-    let scheduler = playing_in_order(&catalog, &["c120", "c121"]);
-    let mut engine = Engine::new(cfg.clone(), catalog.clone(), scheduler).unwrap();
-    pcm_blocks(&mut engine, StreamPos::from_secs(7.0));
-    let t = first_of(engine.take_transitions());
-    assert!(
-        matches!(t.kind, TransitionKind::BeatAligned { .. }),
-        "{t:?}"
-    );
-    let cp = engine.checkpoint();
-    let incoming = cp.decks.iter().find(|d| d.track.0 == "c121").unwrap();
-    assert!(
-        incoming.entry.unwrap() > Frames::ZERO,
-        "enters on its beat: {cp:?}"
-    );
-    let cp: Checkpoint = serde_json::from_str(&serde_json::to_string(&cp).unwrap()).unwrap();
-    let until = StreamPos::from_secs(9.6);
-    let original = pcm_blocks(&mut engine, until);
-    let mut resumed = Engine::from_checkpoint(cfg, catalog, &cp).unwrap();
-    let again = pcm_blocks(&mut resumed, until);
-    let after = |b: &Vec<(StreamPos, Vec<f32>)>| -> Vec<(StreamPos, Vec<f32>)> {
-        b.iter()
-            .filter(|(p, _)| *p >= cp.mix_pos)
-            .cloned()
-            .collect()
-    };
-    let (x, y) = (after(&original), after(&again));
-    assert!(
-        x.len() > 50 && x.len() == y.len(),
-        "{} vs {}",
-        x.len(),
-        y.len()
-    );
-    assert!(x == y, "the resumed engine mixes different PCM");
-}
-
-fn first_of(mut records: Vec<TransitionRecord>) -> TransitionRecord {
-    assert!(!records.is_empty());
-    records.remove(0)
-}
-
 /// A checkpoint written before transitions were planned (no entry, fade-in, kind or beat
 /// offset) restores as the plain crossfade from cue-in it described.
 #[test]
@@ -453,6 +282,17 @@ fn a_checkpoint_from_before_planned_transitions_restores() {
     let t = cp.transition.unwrap();
     assert_eq!((t.entry, t.fade_in, t.beat_offset), (None, None, None));
     assert_eq!(t.kind, TransitionKind::Crossfade);
+}
+
+/// Blocks of the engine's PCM by mix position, until `until`.
+pub(super) fn pcm_blocks(engine: &mut Engine, until: StreamPos) -> Vec<(StreamPos, Vec<f32>)> {
+    let mut blocks = Vec::new();
+    while engine.position() < until {
+        engine.render_block().unwrap();
+        let (pos, pcm) = engine.last_pcm();
+        blocks.push((pos, pcm.to_vec()));
+    }
+    blocks
 }
 
 /// Records are kept for a reader that never comes only up to a bound.

@@ -13,8 +13,10 @@
 //! 3. **Beat-aligned**: both tracks have a confident beat grid with tempi within
 //!    [`TEMPO_TOLERANCE`] (or of double / half). The overlap is 16, 8 or 4 of the outgoing
 //!    track's beats (the longest whose beats drift apart by at most [`MAX_BEAT_DRIFT`] at its
-//!    ends), starts on an outgoing beat, and the incoming track enters so that one of its
-//!    beats falls on the outgoing track's beat at the overlap's middle.
+//!    ends), starts on an outgoing beat, and the incoming track enters on (about) a bar line
+//!    of its grid — its first beat, or the earliest whole bar before that after its cue-in —
+//!    placed so that one of its beats falls on the outgoing track's beat at the overlap's
+//!    middle (where both are loudest; the drift grows towards the ends).
 //! 4. **By loudness** otherwise: a long natural fade-out is overlapped from where it starts to
 //!    fall, and not faded again; a quiet intro plays under the outgoing track at full gain
 //!    while the outgoing one fades over the ordinary crossfade; a cold start comes in at full
@@ -145,9 +147,9 @@ struct Sides {
     earliest: Frames,
     /// The ordinary crossfade's length.
     crossfade: Frames,
-    /// The outgoing track's measured fall from `outro_start` to cue-out, when it is a natural
-    /// fade-out ([`NATURAL_FADE`] or longer): (outro_start, its length).
-    natural_fade: Option<(Frames, Frames)>,
+    /// Where the outgoing track's measured fall begins (`outro_start`), when the fall to
+    /// cue-out is a natural fade-out ([`NATURAL_FADE`] or longer).
+    natural_fade: Option<Frames>,
     cold_end: bool,
     /// The incoming track's measured quiet intro: cue-in to `intro_end`.
     quiet_intro: Option<Frames>,
@@ -160,7 +162,7 @@ impl Sides {
         let natural_fade = a.ends.and_then(|e| {
             let start = e.outro_start.max(a.cue_in).min(a.cue_out);
             let len = a.cue_out - start;
-            (!e.cold_end && len >= NATURAL_FADE).then_some((start, len))
+            (!e.cold_end && len >= NATURAL_FADE).then_some(start)
         });
         let quiet_intro = b.ends.and_then(|e| {
             let len = e.intro_end.saturating_sub(b.cue_in);
@@ -180,7 +182,7 @@ impl Sides {
     /// Rule 4: the transition chosen by the two tracks' loudness at their ends.
     fn by_loudness(&self, a: &Analysis, entry: Frames) -> TransitionPlan {
         let end = a.cue_out;
-        let (kind, start, overlap) = if let Some((outro, _)) = self.natural_fade {
+        let (kind, start, overlap) = if let Some(outro) = self.natural_fade {
             let start = outro.max(self.earliest).min(end);
             (
                 TransitionKind::Crossfade,
@@ -269,11 +271,14 @@ fn beat_aligned(
         return None;
     }
     let middle = go.beat_near(start + len / 2.0);
-    // The incoming track enters on (about) its first beat: its beat k sounds at the middle.
+    // The incoming track enters on (about) a bar line of its grid: its first beat, or where a
+    // long intro comes before that, the earliest whole bar back from it after its cue-in (so at
+    // most a bar of intro goes unheard). Its beat k (counted from the first) sounds at the
+    // middle.
     let half = middle - start;
-    let k = (half / gi.period)
-        .round()
-        .max(((half - gi.first_beat) / gi.period).ceil());
+    let bar = 4.0 * gi.period;
+    let lead_in = ((gi.first_beat - b.cue_in.0 as f64) / bar).floor().max(0.0) * 4.0;
+    let k = ((half / gi.period).round() - lead_in).max(((half - gi.first_beat) / gi.period).ceil());
     let beat_in = gi.first_beat + k * gi.period;
     let (start_f, entry_f) = (start.round(), (beat_in - half).round());
     let overlap = Frames(len.round() as u64);

@@ -223,6 +223,19 @@ fn close_tempi_are_beat_aligned_over_whole_bars_that_drift_little() {
 }
 
 #[test]
+fn a_long_intro_before_the_first_beat_is_entered_a_whole_number_of_bars_early() {
+    let a = track("a", 60.0, None, grid(60.0, 120.0, 1.0));
+    let mut g = grid(60.0, 120.0, 1.0).unwrap();
+    g.first_beat = secs(20.2).0 as f64;
+    let b = track("b", 60.0, None, Some(g));
+    let p = plan(&a, &b, &cfg());
+    assert!(matches!(p.kind, TransitionKind::BeatAligned { .. }));
+    // Bars are 2 s: the entry is 9 bars before the first beat, 1.7 s after the cue-in.
+    assert_eq!(p.entry, secs(2.2));
+    assert!(p.beat_offset.unwrap().abs() <= 1.0);
+}
+
+#[test]
 fn distant_tempi_or_unsure_grids_are_not_aligned() {
     let a = track("a", 60.0, None, grid(60.0, 90.0, 1.0));
     let b = track("b", 60.0, None, grid(60.0, 140.0, 1.0));
