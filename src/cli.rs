@@ -57,9 +57,14 @@ pub struct MixArgs {
     /// MP3 bitrate in kbps: 128, 160, 192, 256 or 320.
     #[arg(long, env = "DRIFT_BITRATE", default_value = "192")]
     pub bitrate: Bitrate,
-    /// Crossfade length in seconds.
+    /// Length in seconds of the ordinary crossfade (between tracks whose ends call for nothing
+    /// else, e.g. not yet measured).
     #[arg(long, env = "DRIFT_CROSSFADE", default_value_t = crate::config::DEFAULT_CROSSFADE_SECS)]
     pub crossfade: f64,
+    /// Longest overlap of any transition in seconds (natural fade-outs, quiet intros,
+    /// beat-aligned overlaps); default 8, or the crossfade when that is longer.
+    #[arg(long, env = "DRIFT_MAX_OVERLAP")]
+    pub max_overlap: Option<f64>,
     /// Loudness every track is brought to, in LUFS.
     #[arg(long, env = "DRIFT_TARGET_LUFS", default_value_t = crate::config::DEFAULT_TARGET_LUFS, allow_hyphen_values = true)]
     pub target_lufs: f64,

@@ -43,10 +43,19 @@ impl Fade {
     /// The mixer asks this for every frame of every deck, and most frames are outside any
     /// fade: there the level is the curve's end value, returned without the trig (sin 0 = 0,
     /// cos 0 = 1 and sin π/2 = 1 exactly, so the result is bit for bit the same).
+    ///
+    /// A fade of length zero is a step at `start`: a zero-length fade-in is at full level from
+    /// `start` on (a gapless join must not lose the incoming track's first sample).
     pub fn gain_at(&self, pos: StreamPos) -> f32 {
-        let t = if pos <= self.start {
+        let t = if self.len.0 == 0 {
+            if pos < self.start {
+                0.0
+            } else {
+                1.0
+            }
+        } else if pos <= self.start {
             0.0
-        } else if pos >= self.end() || self.len.0 == 0 {
+        } else if pos >= self.end() {
             1.0
         } else {
             (pos - self.start).0 as f64 / self.len.0 as f64
@@ -114,6 +123,18 @@ mod tests {
             .fold(0.0, f32::max);
         // π/2 / len is the steepest slope of a quarter sine over len samples.
         assert!(max_step <= 1.6 / len.0 as f32, "{max_step}");
+    }
+
+    /// A zero-length fade is a step at its start: in from there, out before there.
+    #[test]
+    fn a_zero_length_fade_steps_at_its_start() {
+        let at = StreamPos(Frames(500));
+        let f = Fade::fade_in(at, Frames::ZERO);
+        assert_eq!(f.gain_at(StreamPos(Frames(499))), 0.0);
+        assert_eq!(f.gain_at(at), 1.0);
+        let o = Fade::fade_out(at, Frames::ZERO);
+        assert_eq!(o.gain_at(StreamPos(Frames(499))), 1.0);
+        assert!(o.gain_at(at) < 1e-7);
     }
 
     /// The shortcut outside a fade returns exactly what the curve gives at its ends.

@@ -188,8 +188,18 @@ pub fn mix_config(m: &MixArgs) -> Result<MixConfig, CommandError> {
             crate::config::MAX_CROSSFADE_SECS
         )));
     }
+    let max_overlap = m
+        .max_overlap
+        .unwrap_or(crate::config::DEFAULT_MAX_OVERLAP_SECS.max(m.crossfade));
+    if !(0.0..=crate::config::MAX_CROSSFADE_SECS).contains(&max_overlap) {
+        return Err(CommandError::Usage(format!(
+            "--max-overlap must be between 0 and {} seconds",
+            crate::config::MAX_CROSSFADE_SECS
+        )));
+    }
     let cfg = MixConfig {
         crossfade: Frames::from_secs(m.crossfade),
+        max_overlap: Frames::from_secs(max_overlap),
         target_loudness: Db(m.target_lufs),
         bitrate: m.bitrate,
         lame_quality: m.encoder_quality,

@@ -11,8 +11,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeckPlan {
     pub track: crate::model::TrackId,
-    /// Stream position at which the track's cue-in is heard.
+    /// Stream position at which the file frame `entry` is heard.
     pub start: StreamPos,
+    /// The file frame heard at `start`: the cue-in, a beat (beat-aligned transitions) or 0 (a
+    /// gapless album join). `None` in checkpoints from before it existed: the cue-in.
+    #[serde(default)]
+    pub entry: Option<Frames>,
     pub fade_in: Fade,
     pub fade_out: Fade,
 }
@@ -41,7 +45,8 @@ impl Deck {
         from: StreamPos,
     ) -> Result<Deck, DecodeError> {
         let mut reader = PcmReader::open(&track.path)?;
-        let offset = track.analysis.cue_in + from.0.saturating_sub(plan.start.0);
+        let offset =
+            plan.entry.unwrap_or(track.analysis.cue_in) + from.0.saturating_sub(plan.start.0);
         let skipped = reader.skip(offset)?;
         let mut deck = Deck {
             track,
@@ -65,15 +70,23 @@ impl Deck {
         self.plan.fade_out.end()
     }
 
+    /// The file frame heard at the deck's start.
+    pub fn entry(&self) -> Frames {
+        self.plan.entry.unwrap_or(self.track.analysis.cue_in)
+    }
+
+    /// The stream position at which file frame `file` is heard (clamped to the deck's start).
+    pub fn stream_pos(&self, file: Frames) -> StreamPos {
+        self.plan.start + file.saturating_sub(self.entry())
+    }
+
     fn file_offset(&self, pos: StreamPos) -> Frames {
-        self.track.analysis.cue_in + Frames(pos.0 .0.saturating_sub(self.plan.start.0 .0))
+        self.entry() + Frames(pos.0 .0.saturating_sub(self.plan.start.0 .0))
     }
 
     /// The stream position at which the file's audio runs out early, if it does.
     pub fn early_end(&self) -> Option<StreamPos> {
-        let end = self.data_end?;
-        let cue_in = self.track.analysis.cue_in;
-        Some(self.plan.start + end.saturating_sub(cue_in))
+        Some(self.stream_pos(self.data_end?))
     }
 
     /// Decodes ahead so that everything up to stream position `until` is buffered (or known

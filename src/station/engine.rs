@@ -1,5 +1,5 @@
 //! The mixing engine: asks the scheduler for tracks, places them on the stream timeline with
-//! crossfades ending at each track's cue-out, normalises loudness, limits peaks and encodes
+//! the transition `station::transition` chooses for each pair, normalises loudness, limits peaks and encodes
 //! whole MP3 frames. It renders one MP3 frame's worth of audio per call and never sleeps: the
 //! caller paces it (see `pacer`). It can describe itself as a [`Checkpoint`] at any chunk, and
 //! an engine built from that checkpoint renders the same audio from there on.
@@ -13,7 +13,10 @@ use crate::catalog::Catalog;
 use crate::config::MixConfig;
 use crate::model::{Track, TrackId};
 use crate::units::{Db, Frames, StreamPos, CHANNELS, MP3_FRAME_SAMPLES};
+use plan::Entry;
+pub use plan::{Transition, KEPT_TRANSITIONS};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// Frames mixed per call: one MP3 frame, so every checkpoint falls on a frame boundary.
@@ -64,14 +67,6 @@ pub enum EngineEvent {
     },
 }
 
-/// The next transition: which track comes and when its crossfade starts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Transition {
-    pub next: TrackId,
-    pub at: StreamPos,
-    pub crossfade: Frames,
-}
-
 /// Everything needed to rebuild an engine that continues exactly where this one is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
@@ -111,6 +106,8 @@ pub struct Engine {
     /// Encoder output frames before this index are pre-roll and are dropped.
     first_frame: u64,
     events: Vec<EngineEvent>,
+    /// The latest transitions, for `take_transitions` (not part of a checkpoint).
+    transitions: VecDeque<crate::station::transition::TransitionRecord>,
     block: Vec<f32>,
     encoded: Vec<Mp3Frame>,
 }
@@ -123,7 +120,11 @@ impl Engine {
         scheduler: Scheduler,
     ) -> Result<Engine, EngineError> {
         let mut engine = Engine::empty(cfg, catalog, scheduler, StreamPos::START)?;
-        engine.start_next(StreamPos::START, Frames::ZERO, None);
+        engine.start_next(
+            StreamPos::START,
+            Entry::plain(Frames::ZERO, Default::default()),
+            None,
+        );
         Ok(engine)
     }
 
@@ -150,7 +151,7 @@ impl Engine {
         }
         engine.transition = cp.transition.clone();
         if engine.decks.is_empty() && engine.transition.is_none() {
-            engine.start_next(start, Frames::ZERO, None);
+            engine.start_next(start, Entry::plain(Frames::ZERO, Default::default()), None);
         }
         Ok(engine)
     }
@@ -178,6 +179,7 @@ impl Engine {
             frames_out: at.mp3_frame_index(),
             first_frame: 0,
             events: Vec::new(),
+            transitions: VecDeque::new(),
             block: vec![0.0; BLOCK.samples()],
             encoded: Vec::new(),
         })
@@ -190,7 +192,7 @@ impl Engine {
         let end = at + BLOCK;
         if let Some(t) = self.transition.clone() {
             if t.at < end {
-                self.start_next(t.at.max(at), t.crossfade, Some(t.next));
+                self.start_next(t.at.max(at), Entry::of(&t), Some(t.next));
             }
         }
         self.handle_early_ends(at);
@@ -314,6 +316,7 @@ impl Engine {
         let Some(lead) = self.decks.len().checked_sub(1) else {
             return;
         };
+        let mut hurry = None;
         for (i, deck) in self.decks.iter_mut().enumerate() {
             let Some(end) = deck.early_end() else {
                 continue;
@@ -332,13 +335,11 @@ impl Engine {
                 reason: deck.failure.clone().unwrap_or_default(),
             });
             if i == lead {
-                if let Some(t) = &mut self.transition {
-                    if t.at > fade_start {
-                        t.at = fade_start;
-                        t.crossfade = deck.plan.fade_out.len;
-                    }
-                }
+                hurry = Some((fade_start, deck.plan.fade_out.len));
             }
+        }
+        if let Some((at, len)) = hurry {
+            self.hurry_transition(at, len);
         }
     }
 
@@ -351,7 +352,7 @@ impl Engine {
         self.recent.retain(|p| p.fade_out.end().0 > horizon);
         if self.decks.is_empty() && self.transition.is_none() {
             // Everything failed or ended: start whatever comes next right away.
-            self.start_next(now, Frames::ZERO, None);
+            self.start_next(now, Entry::plain(Frames::ZERO, Default::default()), None);
         }
     }
 
@@ -367,3 +368,11 @@ mod plan;
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "engine_transition_tests.rs"]
+mod transition_tests;
+
+#[cfg(test)]
+#[path = "engine_beat_tests.rs"]
+mod beat_tests;

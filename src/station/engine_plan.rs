@@ -1,10 +1,72 @@
-//! How the engine plans what plays next: skipping, starting the next track with its
-//! crossfade, planning the transition after it, and re-planning after a steer.
-use super::{Engine, EngineEvent, Transition, OUTPUT_LATENCY, SKIP_CROSSFADE};
+//! How the engine plans what plays next: skipping, starting the next track as its transition
+//! says, planning the transition after it (chosen from the two tracks by
+//! `station::transition`), re-planning after a steer, and recording every transition.
+use super::{Engine, EngineEvent, OUTPUT_LATENCY, SKIP_CROSSFADE};
 use crate::audio::crossfade::Fade;
-use crate::model::{Track, TrackId};
+use crate::model::TrackId;
 use crate::station::deck::DeckPlan;
+use crate::station::transition::{self, TransitionKind, TransitionRecord};
 use crate::units::{Frames, StreamPos};
+use serde::{Deserialize, Serialize};
+
+/// Transitions kept for [`Engine::take_transitions`]. A live session never drains them, so
+/// only the latest are kept.
+pub const KEPT_TRANSITIONS: usize = 16;
+
+/// The next transition: which track comes, when it starts to sound and how it enters (the
+/// outgoing deck's fade-out is planned with it). The fields after `crossfade` default to the
+/// plain crossfade every transition was before they existed, so older checkpoints restore.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    pub next: TrackId,
+    /// Mix position at which the incoming track starts to sound.
+    pub at: StreamPos,
+    /// How long both sound together.
+    pub crossfade: Frames,
+    /// The incoming track's file frame heard at `at` (`None`: its cue-in).
+    #[serde(default)]
+    pub entry: Option<Frames>,
+    /// The incoming track's fade-in from `at` (`None`: over the whole crossfade).
+    #[serde(default)]
+    pub fade_in: Option<Frames>,
+    #[serde(default)]
+    pub kind: TransitionKind,
+    /// See `TransitionPlan::beat_offset`.
+    #[serde(default)]
+    pub beat_offset: Option<f64>,
+}
+
+/// How a track enters: a [`Transition`] without the track.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Entry {
+    overlap: Frames,
+    entry: Option<Frames>,
+    fade_in: Frames,
+    kind: TransitionKind,
+    beat_offset: Option<f64>,
+}
+
+impl Entry {
+    /// From its cue-in, faded in over the whole overlap.
+    pub(super) fn plain(overlap: Frames, kind: TransitionKind) -> Entry {
+        Entry {
+            overlap,
+            entry: None,
+            fade_in: overlap,
+            kind,
+            beat_offset: None,
+        }
+    }
+    pub(super) fn of(t: &Transition) -> Entry {
+        Entry {
+            overlap: t.crossfade,
+            entry: t.entry,
+            fade_in: t.fade_in.unwrap_or(t.crossfade),
+            kind: t.kind,
+            beat_offset: t.beat_offset,
+        }
+    }
+}
 
 impl Engine {
     /// Crossfades into the next track now (over at most [`SKIP_CROSSFADE`]), keeping the
@@ -16,31 +78,41 @@ impl Engine {
             .last()
             .map_or(Frames::ZERO, |d| d.end().0.saturating_sub(self.mix_pos.0));
         let crossfade = Frames(self.cfg.crossfade.0.min(SKIP_CROSSFADE.0).min(remaining.0));
-        self.start_next(self.mix_pos, crossfade, next);
+        self.start_next(
+            self.mix_pos,
+            Entry::plain(crossfade, TransitionKind::Skip),
+            next,
+        );
     }
 
     /// Picks the planned next track again (after a steer or an explicit choice) if its
     /// crossfade has not begun in the mix; false when it has (the choice then applies to the
     /// pick after it).
     pub fn replan_next(&mut self) -> bool {
-        let (Some(t), Some(deck)) = (&self.transition, self.decks.last()) else {
+        let Some(t) = &self.transition else {
             return false;
         };
-        if t.at <= self.mix_pos {
+        if t.at <= self.mix_pos || self.decks.is_empty() {
             return false;
         }
         let replaced = t.next.clone();
-        let (track, start) = (deck.track.clone(), deck.plan.start);
         self.scheduler.retract(&replaced);
-        self.plan_after(&track, start);
+        self.plan_after();
         true
     }
 
-    /// Starts the next track at `at` with a fade-in of `crossfade` (the decks sounding now fade
-    /// out over the same span), picks its successor and plans that transition.
-    pub(super) fn start_next(&mut self, at: StreamPos, crossfade: Frames, wanted: Option<TrackId>) {
+    /// The transitions since the last call (at most [`KEPT_TRANSITIONS`], the latest), oldest
+    /// first.
+    pub fn take_transitions(&mut self) -> Vec<TransitionRecord> {
+        self.transitions.drain(..).collect()
+    }
+
+    /// Starts the next track at `at` as `how` says (decks still sounding after the overlap
+    /// fade out over it), picks its successor and plans that transition.
+    pub(super) fn start_next(&mut self, at: StreamPos, how: Entry, wanted: Option<TrackId>) {
         self.transition = None;
-        let mut candidate = wanted;
+        let from = self.decks.last().map(|d| d.track.id.clone());
+        let mut candidate = wanted.clone();
         for _attempt in 0..self.catalog.len().max(1) * 2 {
             let last = self.decks.last().map(|d| d.track.id.clone());
             let id = match candidate.take() {
@@ -53,56 +125,129 @@ impl Engine {
             let Some(track) = self.catalog.get(&id).cloned() else {
                 continue;
             };
-            let playable = track.analysis.playable();
-            let fade_in = Fade::fade_in(at, crossfade);
+            // The planned entry (a beat, frame 0) belongs to the planned track: a stand-in
+            // enters at its cue-in.
+            let how = if wanted.as_ref() == Some(&id) {
+                how
+            } else {
+                Entry::plain(how.overlap, TransitionKind::Crossfade)
+            };
+            let entry = how.entry.unwrap_or(track.analysis.cue_in);
             let plan = DeckPlan {
                 track: id.clone(),
                 start: at,
-                fade_in,
-                fade_out: Fade::fade_out(at + playable, Frames::ZERO),
+                entry: Some(entry),
+                fade_in: Fade::fade_in(at, how.fade_in),
+                fade_out: Fade::fade_out(
+                    at + track.analysis.cue_out.saturating_sub(entry),
+                    Frames::ZERO,
+                ),
             };
             if !self.open_deck(plan, at) {
                 continue;
             }
             for deck in self.decks.iter_mut().rev().skip(1) {
-                if deck.end() > at + crossfade {
-                    deck.plan.fade_out = Fade::fade_out(at, crossfade);
+                if deck.end() > at + how.overlap {
+                    deck.plan.fade_out = Fade::fade_out(at, how.overlap);
                 }
             }
             self.events.push(EngineEvent::TrackStarted {
                 pos: at + OUTPUT_LATENCY,
                 track: id.clone(),
             });
-            self.plan_after(&track, at);
+            if let Some(from) = from {
+                if self.transitions.len() >= KEPT_TRANSITIONS {
+                    self.transitions.pop_front();
+                }
+                self.transitions.push_back(TransitionRecord {
+                    from,
+                    to: id,
+                    at: at + OUTPUT_LATENCY,
+                    overlap: how.overlap,
+                    kind: how.kind,
+                    beat_offset: how.beat_offset,
+                });
+            }
+            self.plan_after();
             return;
         }
     }
 
-    /// Picks the track after `track` (which starts at `start`) and when to crossfade into it.
-    pub(super) fn plan_after(&mut self, track: &Track, start: StreamPos) {
-        let Some(next) = self.scheduler.next(&self.catalog, Some(&track.id)) else {
+    /// Picks the track after the newest deck's and plans the transition into it: as
+    /// `transition::plan` chooses, or, when that cannot be placed (a re-plan after its start
+    /// has passed, a next track gone from the catalog), the ordinary crossfade as late as the
+    /// outgoing track allows.
+    pub(super) fn plan_after(&mut self) {
+        let Some(deck) = self.decks.last() else {
             return;
         };
-        let next_playable = self
+        let out = deck.track.clone();
+        let Some(next) = self.scheduler.next(&self.catalog, Some(&out.id)) else {
+            return;
+        };
+        // Not in the past, and not before this deck has faded in.
+        let earliest = self.mix_pos.max(deck.plan.fade_in.end());
+        let planned = self
             .catalog
             .get(&next)
-            .map_or(Frames::ZERO, |t| t.analysis.playable());
-        let playable = track.analysis.playable();
-        let crossfade = Frames(
-            self.cfg
-                .crossfade
-                .0
-                .min(playable.0 / 2)
-                .min(next_playable.0 / 2),
-        );
-        let at = start + (playable - crossfade);
+            .map(|inc| transition::plan(&out, inc, &self.cfg))
+            .filter(|p| p.start >= deck.entry() && deck.stream_pos(p.start) >= earliest);
+        let (t, fade_out) = match planned {
+            Some(p) => {
+                let at = deck.stream_pos(p.start);
+                let stop = at + p.overlap;
+                let t = Transition {
+                    next,
+                    at,
+                    crossfade: p.overlap,
+                    entry: Some(p.entry),
+                    fade_in: Some(p.fade_in),
+                    kind: p.kind,
+                    beat_offset: p.beat_offset,
+                };
+                (
+                    t,
+                    Fade::fade_out(StreamPos(stop.0 - p.fade_out), p.fade_out),
+                )
+            }
+            None => {
+                let end = deck.stream_pos(out.analysis.cue_out);
+                let len = (self.cfg.crossfade).min(Frames(out.analysis.playable().0 / 2));
+                let at = StreamPos(end.0.saturating_sub(len)).max(earliest);
+                let len = end.0.saturating_sub(at.0).min(len);
+                let t = Transition {
+                    next,
+                    at,
+                    crossfade: len,
+                    entry: None,
+                    fade_in: None,
+                    kind: TransitionKind::Crossfade,
+                    beat_offset: None,
+                };
+                (t, Fade::fade_out(at, len))
+            }
+        };
         if let Some(deck) = self.decks.last_mut() {
-            deck.plan.fade_out = Fade::fade_out(at, crossfade);
+            deck.plan.fade_out = fade_out;
         }
-        self.transition = Some(Transition {
-            next,
-            at,
-            crossfade,
-        });
+        self.transition = Some(t);
+    }
+
+    /// The lead deck's audio runs out early at `fade_start`: the next track comes in with a
+    /// plain crossfade from its cue-in as the lead fades out over what it still has.
+    pub(super) fn hurry_transition(&mut self, fade_start: StreamPos, len: Frames) {
+        if let Some(t) = &mut self.transition {
+            if t.at > fade_start {
+                *t = Transition {
+                    next: t.next.clone(),
+                    at: fade_start,
+                    crossfade: len,
+                    entry: None,
+                    fade_in: None,
+                    kind: TransitionKind::Crossfade,
+                    beat_offset: None,
+                };
+            }
+        }
     }
 }

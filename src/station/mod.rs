@@ -11,4 +11,5 @@ pub mod render;
 pub mod report;
 pub mod scheduler;
 pub mod session;
+pub mod transition;
 pub mod walk;

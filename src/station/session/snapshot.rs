@@ -60,7 +60,10 @@ impl Snapshot {
             .chain(cp.transition.iter().map(|t| t.at))
             .map(|p| p.frames())
             .chain(fades.flat_map(|f| [f.start.frames(), f.len.0]))
-            .chain(cp.transition.iter().map(|t| t.crossfade.0));
+            .chain(cp.transition.iter().map(|t| t.crossfade.0))
+            .chain(cp.decks.iter().filter_map(|d| d.entry.map(|e| e.0)))
+            .chain(cp.transition.iter().filter_map(|t| t.entry.map(|e| e.0)))
+            .chain(cp.transition.iter().filter_map(|t| t.fade_in.map(|e| e.0)));
         if let Some(p) = positions.into_iter().find(|p| *p > MAX_POSITION) {
             return Err(SnapshotError::Implausible(format!(
                 "a position or length of {p} frames"

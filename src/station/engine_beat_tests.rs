@@ -1,0 +1,170 @@
+//! Engine tests of beat-aligned transitions on generated click tracks (their beat grids set by
+//! hand to the clicks made): close tempi click together in the decoded output, distant tempi
+//! are not aligned, and a checkpoint inside an aligned overlap resumes sample for sample.
+use super::transition_tests::{first, pcm_blocks, playing_in_order, run, wav_track, SR};
+use super::*;
+use crate::model::BeatGrid;
+use crate::station::transition::{TransitionKind, TransitionRecord};
+use std::f64::consts::TAU;
+use std::path::Path;
+
+/// A click track: 30 ms bursts of `hz`, one per beat from `first` s.
+fn clicks(bpm: f64, hz: f64, first: f64, secs: f64) -> (Vec<f64>, BeatGrid) {
+    let period = 60.0 * SR / bpm;
+    let n = (secs * SR) as usize;
+    let mut v = vec![0.0; n];
+    let first = first * SR;
+    let mut beat = first;
+    let mut last = first;
+    while beat + 0.03 * SR < n as f64 {
+        let b0 = beat.round() as usize;
+        for i in 0..(0.03 * SR) as usize {
+            let t = i as f64 / SR;
+            v[b0 + i] = (TAU * hz * t).sin() * (-t / 0.008).exp() * 0.5;
+        }
+        last = beat;
+        beat += period;
+    }
+    let grid = BeatGrid {
+        first_beat: first,
+        last_beat: last,
+        period,
+        confidence: 1.0,
+    };
+    (v, grid)
+}
+
+fn click_track(dir: &Path, name: &str, bpm: f64, hz: f64, first: f64, secs: f64) -> Track {
+    let (v, grid) = clicks(bpm, hz, first, secs);
+    let mut t = wav_track(dir, name, &v);
+    t.analysis.beats = Some(grid);
+    t
+}
+
+/// Onsets (s) of clicks in the `hz` band of the left channel between `from` and `to` s: the
+/// moment a 5 ms demodulated envelope first reaches half of the click's peak.
+fn onsets(pcm: &[f32], hz: f64, from: f64, to: f64) -> Vec<f64> {
+    let w = (0.005 * SR) as usize;
+    let (s, e) = (
+        (from * SR) as usize,
+        ((to * SR) as usize).min(pcm.len() / 2),
+    );
+    let mut sums = vec![(0.0f64, 0.0f64); e - s + 1];
+    for i in s..e {
+        let (x, ph) = (pcm[i * 2] as f64, TAU * hz * i as f64 / SR);
+        let (re, im) = sums[i - s];
+        sums[i - s + 1] = (re + x * ph.cos(), im + x * ph.sin());
+    }
+    let env: Vec<f64> = (w..sums.len())
+        .map(|i| {
+            let (re, im) = (sums[i].0 - sums[i - w].0, sums[i].1 - sums[i - w].1);
+            2.0 * (re * re + im * im).sqrt() / w as f64
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < env.len() {
+        if env[i] < 0.02 {
+            i += 1;
+            continue;
+        }
+        let end = (i + (0.015 * SR) as usize).min(env.len());
+        let peak = env[i..end].iter().cloned().fold(0.0, f64::max);
+        let back = i.saturating_sub(w);
+        let onset = (back..end).find(|&j| env[j] >= peak / 2.0).unwrap();
+        found.push((s + onset + w) as f64 / SR);
+        i += (0.1 * SR) as usize;
+    }
+    found
+}
+
+#[test]
+fn click_tracks_at_close_tempi_click_together_through_the_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    // The incoming track's first click is at 0.37 s, so a transition that ignored the beats
+    // would put its clicks ~120 ms off the outgoing ones.
+    let a = click_track(dir.path(), "c120", 120.0, 800.0, 0.25, 10.0);
+    let b = click_track(dir.path(), "c121", 121.0, 5000.0, 0.37, 10.0);
+    let out = run(dir.path(), vec![a, b], &["c120", "c121"], 9.6);
+    let t = first(&out);
+    assert_eq!(t.kind, TransitionKind::BeatAligned { beats: 8 }, "{t:?}");
+    assert!(t.beat_offset.unwrap().abs() <= 1.0, "{t:?}");
+    let (from, to) = (t.at.secs(), t.at.secs() + t.overlap.secs());
+    let outgoing = onsets(&out.decoded, 800.0, from - 0.1, to + 0.1);
+    let incoming = onsets(&out.decoded, 5000.0, from - 0.1, to + 0.1);
+    let mut offsets: Vec<f64> = incoming
+        .iter()
+        .filter_map(|i| {
+            let near = outgoing
+                .iter()
+                .map(|o| (o - i).abs())
+                .fold(f64::MAX, f64::min);
+            (near < 0.25).then_some(near)
+        })
+        .collect();
+    assert!(offsets.len() >= 5, "{incoming:?} / {outgoing:?}");
+    offsets.sort_by(f64::total_cmp);
+    let median = offsets[offsets.len() / 2];
+    assert!(median <= 0.015, "median offset {median:.4} s: {offsets:?}");
+}
+
+#[test]
+fn click_tracks_at_distant_tempi_are_not_beat_aligned() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = click_track(dir.path(), "c90", 90.0, 800.0, 0.25, 6.0);
+    let b = click_track(dir.path(), "c140", 140.0, 5000.0, 0.25, 6.0);
+    let out = run(dir.path(), vec![a, b], &["c90", "c140"], 4.0);
+    let t = first(&out);
+    assert_eq!(t.kind, TransitionKind::Crossfade, "{t:?}");
+    assert_eq!(t.beat_offset, None);
+}
+
+#[test]
+fn a_checkpoint_inside_a_beat_aligned_overlap_resumes_sample_for_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = click_track(dir.path(), "c120", 120.0, 800.0, 0.25, 10.0);
+    let b = click_track(dir.path(), "c121", 121.0, 5000.0, 0.37, 10.0);
+    let catalog = Arc::new(Catalog::new(vec![a, b]));
+    let cfg = MixConfig {
+        lame_quality: 7,
+        ..MixConfig::default()
+    };
+    let scheduler = playing_in_order(&catalog, &["c120", "c121"]);
+    let mut engine = Engine::new(cfg.clone(), catalog.clone(), scheduler).unwrap();
+    pcm_blocks(&mut engine, StreamPos::from_secs(7.0));
+    let t = first_of(engine.take_transitions());
+    assert!(
+        matches!(t.kind, TransitionKind::BeatAligned { .. }),
+        "{t:?}"
+    );
+    let cp = engine.checkpoint();
+    let incoming = cp.decks.iter().find(|d| d.track.0 == "c121").unwrap();
+    assert!(
+        incoming.entry.unwrap() > Frames::ZERO,
+        "enters on its beat: {cp:?}"
+    );
+    let cp: Checkpoint = serde_json::from_str(&serde_json::to_string(&cp).unwrap()).unwrap();
+    let until = StreamPos::from_secs(9.6);
+    let original = pcm_blocks(&mut engine, until);
+    let mut resumed = Engine::from_checkpoint(cfg, catalog, &cp).unwrap();
+    let again = pcm_blocks(&mut resumed, until);
+    let after = |b: &Vec<(StreamPos, Vec<f32>)>| -> Vec<(StreamPos, Vec<f32>)> {
+        b.iter()
+            .filter(|(p, _)| *p >= cp.mix_pos)
+            .cloned()
+            .collect()
+    };
+    let (x, y) = (after(&original), after(&again));
+    assert!(
+        x.len() > 50 && x.len() == y.len(),
+        "{} vs {}",
+        x.len(),
+        y.len()
+    );
+    assert!(x == y, "the resumed engine mixes different PCM");
+}
+
+fn first_of(mut records: Vec<TransitionRecord>) -> TransitionRecord {
+    assert!(!records.is_empty());
+    records.remove(0)
+}
