@@ -96,6 +96,10 @@ pub struct RenderArgs {
     /// Seed of the track order (same seed, same mix).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also write a JSON report of every transition (overlap, beat alignment, loudness
+    /// around it, silence) and their distribution.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! The thin shell behind each CLI command: resolve paths, open the store, call the core.
 mod render;
+mod render_report;
 mod serve;
 
 use crate::catalog::Catalog;

@@ -4,7 +4,8 @@ use crate::catalog::Catalog;
 use crate::cli::RenderArgs;
 use crate::station::clock::ManualClock;
 use crate::station::engine::{Engine, EngineEvent};
-use crate::station::render::render;
+use crate::station::render::render_observed;
+use super::render_report::Recorder;
 use crate::station::scheduler::Scheduler;
 use crate::units::StreamPos;
 use std::io::BufWriter;
@@ -20,6 +21,7 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     let (mut store, libraries) = open_library(&a.library)?;
     scan_libraries(&libraries, &mut store, a.library.scan_threads)?;
     let catalog = catalog(&store)?;
+    let target = cfg.target_loudness;
     let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::drift(a.seed))?;
 
     // Write next to the target and rename at the end, so a failed render leaves no half file.
@@ -31,12 +33,18 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     let file = std::fs::File::create(&tmp).map_err(|e| io(e, "create"))?;
     let mut out = BufWriter::new(file);
     let started = Instant::now();
-    let report = render(
+    let mut recorder = a.report.as_ref().map(|_| Recorder::new());
+    let report = render_observed(
         &mut engine,
         &ManualClock::new(),
         Duration::ZERO,
         StreamPos::from_secs(a.seconds),
         &mut out,
+        &mut |engine| {
+            if let Some(r) = &mut recorder {
+                r.observe(engine);
+            }
+        },
     );
     drop(out);
     let report = match report {
@@ -55,6 +63,14 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
         a.seconds / took.max(1e-9)
     );
     print!("{}", track_list(&catalog, &report.events));
+    if let (Some(path), Some(recorder)) = (&a.report, recorder) {
+        let json = recorder.finish(&catalog, a.seconds, target);
+        std::fs::write(path, json).map_err(|source| CommandError::Io {
+            context: format!("cannot write the report {}", path.display()),
+            source,
+        })?;
+        println!("transition report written to {}", path.display());
+    }
     Ok(())
 }
 

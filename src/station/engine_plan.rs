@@ -163,6 +163,7 @@ impl Engine {
                     from,
                     to: id,
                     at: at + OUTPUT_LATENCY,
+                    entry,
                     overlap: how.overlap,
                     kind: how.kind,
                     beat_offset: how.beat_offset,

@@ -109,6 +109,8 @@ pub struct TransitionRecord {
     /// Where the incoming track starts to be heard: its mix position plus the output latency,
     /// like `EngineEvent` positions.
     pub at: StreamPos,
+    /// The incoming track's file frame heard at `at`.
+    pub entry: Frames,
     /// How long both sounded together (0 for a gapless join).
     pub overlap: Frames,
     pub kind: TransitionKind,
