@@ -10,4 +10,5 @@ pub mod registry;
 pub mod render;
 pub mod scheduler;
 pub mod session;
+pub mod variety;
 pub mod walk;
