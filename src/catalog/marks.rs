@@ -152,7 +152,13 @@ mod tests {
         let written = Arc::new(Mutex::new(Vec::new()));
         let w = written.clone();
         book.load(
-            vec![(TrackId("old".into()), Mark { plays: 4, ..Mark::default() })],
+            vec![(
+                TrackId("old".into()),
+                Mark {
+                    plays: 4,
+                    ..Mark::default()
+                },
+            )],
             3600.0,
             Some(Arc::new(move |id: &TrackId, m: &Mark| {
                 w.lock().unwrap().push((id.clone(), m.clone()))
@@ -162,7 +168,10 @@ mod tests {
         let before = book.prefs();
         assert_eq!(before.horizon_secs, 3600.0);
         book.played(&a);
-        assert!(Arc::ptr_eq(&before, &book.prefs()), "a play changes no preference");
+        assert!(
+            Arc::ptr_eq(&before, &book.prefs()),
+            "a play changes no preference"
+        );
         book.love(&a, true);
         book.love(&a, true);
         book.love(&a, false);

@@ -55,7 +55,10 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         })),
     );
     let progress = Arc::new(LibraryProgress::default());
-    let counts = store.lock().unwrap_or_else(|p| p.into_inner()).file_counts()?;
+    let counts = store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .file_counts()?;
     progress.set_counts(counts, catalog.current().len());
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(a.time_scale));
     let params = SessionParams {
@@ -68,13 +71,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     let metrics = Arc::new(Metrics::default());
     let app = Arc::new(AppState {
         instance_id: random_id(),
-        registry: Registry::new(
-            catalog.clone(),
-            clock.clone(),
-            params,
-            store,
-        )
-        .with_max_sessions(max_sessions),
+        registry: Registry::new(catalog.clone(), clock.clone(), params, store)
+            .with_max_sessions(max_sessions),
         catalog: catalog.clone(),
         clock,
         metrics: metrics.clone(),

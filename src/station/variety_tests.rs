@@ -93,7 +93,10 @@ fn with_a_short_horizon_tracks_come_back_only_after_it() {
     let picks = drift(&cat, &mut w, &prefs, 10.0 * 3600.0);
     assert_rules(&cat, &picks, 3600.0);
     let distinct: HashSet<&TrackId> = picks.iter().collect();
-    assert!(distinct.len() < picks.len(), "tracks came back after an hour");
+    assert!(
+        distinct.len() < picks.len(),
+        "tracks came back after an hour"
+    );
 }
 
 #[test]
@@ -172,7 +175,10 @@ fn a_steady_drift_steps_about_as_far_as_nearest_neighbours_lie() {
     );
     println!("median step {walked:.2}, nearest neighbour {nn:.2}, random pair {random:.2}");
     assert!(walked < nn * 2.5, "steps {walked:.2} vs neighbours {nn:.2}");
-    assert!(walked < random * 0.5, "steps {walked:.2} vs random {random:.2}");
+    assert!(
+        walked < random * 0.5,
+        "steps {walked:.2} vs random {random:.2}"
+    );
 }
 
 #[test]
@@ -240,7 +246,9 @@ fn the_history_survives_a_checkpoint_round_trip_and_an_older_drifts_state_is_rea
         cat.tracks()[6].id
     );
     let mut w: WalkState = serde_json::from_str(&old).unwrap();
-    let next = w.next_with(&cat, Some(&cat.tracks()[6].id), &prefs).unwrap();
+    let next = w
+        .next_with(&cat, Some(&cat.tracks()[6].id), &prefs)
+        .unwrap();
     assert!(w.recent.is_empty());
     let ids: Vec<&TrackId> = w.history().iter().map(|p| &p.0).collect();
     assert_eq!(ids, [&cat.tracks()[5].id, &cat.tracks()[6].id, &next]);

@@ -144,7 +144,8 @@ impl WalkState {
         let rules = Rules::new(catalog, &self.played, current, prefs);
         let mut rng = self.rng();
         for level in LEVELS {
-            if let Some(i) = self.choose_at(catalog, space, current, prefs, &rules, level, &mut rng) {
+            if let Some(i) = self.choose_at(catalog, space, current, prefs, &rules, level, &mut rng)
+            {
                 tell_relaxed(&mut self.told, level, catalog, prefs.horizon_secs);
                 return i;
             }

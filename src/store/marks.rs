@@ -85,7 +85,9 @@ mod tests {
         m.banned_at = Some(1_700_000_000_000);
         m.plays = 4;
         store.save_mark(&a, &m).unwrap();
-        store.save_mark(&TrackId("b".into()), &Mark::default()).unwrap();
+        store
+            .save_mark(&TrackId("b".into()), &Mark::default())
+            .unwrap();
         drop(store);
         let mut got = Store::open(dir.path()).unwrap().marks().unwrap();
         got.sort_by(|x, y| x.0.cmp(&y.0));
