@@ -232,7 +232,9 @@ fn love_and_ban_need_the_owner_and_good_input() {
     let love = format!("/api/sessions/{fp}/love");
     let ban = format!("/api/sessions/{fp}/ban");
     let unknown = json!({ "track": "0123abcd" }).to_string();
-    let cases: Vec<(&str, &str, Option<&str>, String, u16, &str)> = vec![
+    /// Method, path, owner token, body, status and error code wanted.
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, String, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("POST", &love, None, String::new(), 403, "not_owner"),
         ("POST", &ban, None, String::new(), 403, "not_owner"),
         (
