@@ -8,39 +8,8 @@ use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn create(server: &Server) -> (String, String) {
-    let r = client().post(server.url("/api/sessions")).send().unwrap();
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().unwrap();
-    (
-        v["fingerprint"].as_str().unwrap().into(),
-        v["ownerToken"].as_str().unwrap().into(),
-    )
-}
-
-fn send(
-    server: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> (u16, Value) {
-    let url = server.url(path);
-    let mut req = match method {
-        "DELETE" => client().delete(url),
-        _ => client().post(url),
-    };
-    if !body.is_empty() {
-        req = req
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
+fn send(server: &Server, method: &str, path: &str, tok: Option<&str>, body: &str) -> (u16, Value) {
+    call(server, method.parse().unwrap(), path, tok, body)
 }
 
 /// Every track of the library as `/api/tracks` shows it.
@@ -76,7 +45,7 @@ fn love_ban_unban_and_counts() {
     let lib = library(dir.path(), 6);
     let data = dir.path().join("data");
     let mut server = Server::start(&lib, &data, &["--lead", "6", "--time-scale", "6"]);
-    let (fp, token) = create(&server);
+    let (fp, token) = create_session(&server);
     let s = wait_for(&server, &fp, "playing", |s| {
         s["nowPlaying"]["id"].is_string()
     });
@@ -228,7 +197,7 @@ fn love_and_ban_need_the_owner_and_good_input() {
     let dir = tempfile::tempdir().unwrap();
     let lib = library(dir.path(), 3);
     let server = Server::start(&lib, &dir.path().join("data"), &[]);
-    let (fp, token) = create(&server);
+    let (fp, token) = create_session(&server);
     let love = format!("/api/sessions/{fp}/love");
     let ban = format!("/api/sessions/{fp}/ban");
     let unknown = json!({ "track": "0123abcd" }).to_string();

@@ -76,15 +76,6 @@ async fn target(
     Ok(id)
 }
 
-/// Runs a mark change (which writes the store) off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)
-}
-
 fn answer(app: &App, id: &TrackId, mark: &Mark) -> Json<Value> {
     let mut track = json!({ "id": id });
     if let Some(t) = app.catalog().get(id) {
@@ -95,6 +86,37 @@ fn answer(app: &App, id: &TrackId, mark: &Mark) -> Json<Value> {
     Json(json!({ "track": track, "bannedAt": mark.banned_at }))
 }
 
+/// What a love or ban request asks: `Love(loved)` or `Ban`.
+enum Ask {
+    Love(bool),
+    Ban,
+}
+
+/// Love or ban for the owner of session `fp`: the body's track (default: the current one).
+async fn mark(
+    app: App,
+    fp: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    ban: bool,
+) -> Result<Json<Value>, ApiError> {
+    let body = parse_body(body)?;
+    let ask = match (ban, body.loved) {
+        (true, Some(_)) => return Err(ApiError::bad_request("'loved' is for /love, not /ban")),
+        (true, None) => Ask::Ban,
+        (false, loved) => Ask::Love(loved.unwrap_or(true)),
+    };
+    let id = target(&app, fp, headers, &body).await?;
+    let (a, i) = (app.clone(), id.clone());
+    let now = unix_ms();
+    let changed = tokio::task::spawn_blocking(move || match ask {
+        Ask::Love(loved) => a.catalog.marks.love(&i, loved),
+        Ask::Ban => a.catalog.marks.ban(&i, now),
+    });
+    let mark = changed.await.map_err(ApiError::internal)?;
+    Ok(answer(&app, &id, &mark))
+}
+
 /// `POST /api/sessions/{fp}/love`: `{"track"?: id, "loved"?: bool}`; `loved` defaults to true
 /// (so repeating it is harmless); `false` takes the love back.
 pub async fn love(
@@ -103,12 +125,7 @@ pub async fn love(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body = parse_body(&body)?;
-    let id = target(&app, &fp, &headers, &body).await?;
-    let loved = body.loved.unwrap_or(true);
-    let (a, i) = (app.clone(), id.clone());
-    let mark = blocking(move || a.catalog.marks.love(&i, loved)).await?;
-    Ok(answer(&app, &id, &mark))
+    mark(app, &fp, &headers, &body, false).await
 }
 
 /// `POST /api/sessions/{fp}/ban`: `{"track"?: id}`. The track never plays again in any
@@ -119,15 +136,7 @@ pub async fn ban(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let body = parse_body(&body)?;
-    if body.loved.is_some() {
-        return Err(ApiError::bad_request("'loved' is for /love, not /ban"));
-    }
-    let id = target(&app, &fp, &headers, &body).await?;
-    let (a, i) = (app.clone(), id.clone());
-    let now = unix_ms();
-    let mark = blocking(move || a.catalog.marks.ban(&i, now)).await?;
-    Ok(answer(&app, &id, &mark))
+    mark(app, &fp, &headers, &body, true).await
 }
 
 /// `GET /api/bans`: banned tracks, the latest first, with when (ms since the UNIX epoch).
@@ -159,8 +168,9 @@ pub async fn unban(
 ) -> Result<Json<Value>, ApiError> {
     let id = TrackId(track);
     let (a, i) = (app.clone(), id.clone());
-    let mark = blocking(move || a.catalog.marks.unban(&i))
-        .await?
+    let mark = tokio::task::spawn_blocking(move || a.catalog.marks.unban(&i))
+        .await
+        .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("this track is not banned"))?;
     Ok(answer(&app, &id, &mark))
 }
