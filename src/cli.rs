@@ -68,6 +68,10 @@ pub struct MixArgs {
     /// Loudness every track is brought to, in LUFS.
     #[arg(long, env = "DRIFT_TARGET_LUFS", default_value_t = crate::config::DEFAULT_TARGET_LUFS, allow_hyphen_values = true)]
     pub target_lufs: f64,
+    /// No track plays again within this many hours of a session's audio (or as much as the
+    /// library allows, when it holds less music than that).
+    #[arg(long, env = "DRIFT_REPEAT_HOURS", default_value_t = 12.0)]
+    pub repeat_hours: f64,
     /// LAME's algorithm quality, 0 (best, slowest) … 9 (fastest). Higher numbers let one machine
     /// render more sessions at once; see docs/PERFORMANCE.md for the trade-off.
     #[arg(long, env = "DRIFT_ENCODER_QUALITY", default_value_t = crate::audio::encode::STREAM_QUALITY,

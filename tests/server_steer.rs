@@ -6,27 +6,8 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-fn create(server: &Server) -> (String, String) {
-    let r = client().post(server.url("/api/sessions")).send().unwrap();
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().unwrap();
-    (
-        v["fingerprint"].as_str().unwrap().into(),
-        v["ownerToken"].as_str().unwrap().into(),
-    )
-}
-
 fn post(server: &Server, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let mut req = client()
-        .post(server.url(path))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let r = req.send().unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().unwrap_or(Value::Null))
+    call(server, reqwest::Method::POST, path, token, body)
 }
 
 /// The library's tracks with their features, by id.
@@ -46,7 +27,7 @@ fn directions_steer_next_and_search() {
     let dir = tempfile::tempdir().unwrap();
     let lib = library(dir.path(), 8);
     let server = Server::start(&lib, &dir.path().join("data"), &["--lead", "6"]);
-    let (fp, token) = create(&server);
+    let (fp, token) = create_session(&server);
 
     // Search: every track with its tags, file and features.
     let all = tracks(&server);
@@ -143,7 +124,7 @@ fn steering_needs_the_owner_and_good_input() {
     let dir = tempfile::tempdir().unwrap();
     let lib = library(dir.path(), 3);
     let server = Server::start(&lib, &dir.path().join("data"), &[]);
-    let (fp, token) = create(&server);
+    let (fp, token) = create_session(&server);
     let steer = format!("/api/sessions/{fp}/steer");
     let next = format!("/api/sessions/{fp}/next");
     let body = json!({ "direction": "faster" }).to_string();

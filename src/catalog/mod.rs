@@ -3,6 +3,7 @@
 //! use), and the `LiveCatalog` slot through which the scanner publishes each new snapshot.
 //! A growing library replaces the snapshot; nothing ever mutates one in place, so an engine
 //! holding an old snapshot keeps a consistent view until its next pick.
+pub mod marks;
 pub mod space;
 pub mod synthetic;
 
@@ -93,12 +94,15 @@ impl Catalog {
 #[derive(Default)]
 pub struct LiveCatalog {
     current: RwLock<Arc<Catalog>>,
+    /// Love, ban and the counts of every track, library-wide (see `marks`).
+    pub marks: marks::MarkBook,
 }
 
 impl LiveCatalog {
     pub fn new(catalog: Catalog) -> LiveCatalog {
         LiveCatalog {
             current: RwLock::new(Arc::new(catalog)),
+            marks: marks::MarkBook::default(),
         }
     }
 

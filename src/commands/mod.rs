@@ -182,6 +182,16 @@ pub fn catalog(store: &Store) -> Result<Arc<Catalog>, CommandError> {
     Ok(Arc::new(Catalog::new(tracks)))
 }
 
+/// The no-repeat horizon of `--repeat-hours`, in seconds of a session's audio.
+pub fn repeat_horizon(m: &MixArgs) -> Result<f64, CommandError> {
+    if !(0.0..=24.0 * 365.0).contains(&m.repeat_hours) {
+        return Err(CommandError::Usage(
+            "--repeat-hours must be between 0 and 8760 (a year)".into(),
+        ));
+    }
+    Ok(m.repeat_hours * 3600.0)
+}
+
 pub fn mix_config(m: &MixArgs) -> Result<MixConfig, CommandError> {
     if !(0.0..=crate::config::MAX_CROSSFADE_SECS).contains(&m.crossfade) {
         return Err(CommandError::Usage(format!(

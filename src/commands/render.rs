@@ -1,5 +1,6 @@
 //! `drift render`: scan, then mix N seconds offline into an MP3 file and print the track list.
-use super::{catalog, mix_config, open_library, scan_libraries, CommandError};
+use super::{catalog, mix_config, open_library, repeat_horizon, scan_libraries, CommandError};
+use crate::catalog::marks::MarkBook;
 use crate::catalog::Catalog;
 use crate::cli::RenderArgs;
 use crate::station::clock::ManualClock;
@@ -22,7 +23,12 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     scan_libraries(&libraries, &mut store, a.library.scan_threads)?;
     let catalog = catalog(&store)?;
     let target = cfg.target_loudness;
-    let mut engine = Engine::new(cfg, catalog.clone(), Scheduler::drift(a.seed))?;
+    // The station's bans, loves and horizon hold offline too (nothing is counted).
+    let marks = MarkBook::default();
+    marks.load(store.marks()?, repeat_horizon(&a.mix)?, None);
+    let mut scheduler = Scheduler::drift(a.seed);
+    scheduler.set_prefs(marks.prefs());
+    let mut engine = Engine::new(cfg, catalog.clone(), scheduler)?;
 
     // Write next to the target and rename at the end, so a failed render leaves no half file.
     let tmp = a.output.with_extension("mp3.partial");

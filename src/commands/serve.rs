@@ -2,7 +2,7 @@
 //! the background (the catalog grows as tracks are analysed; changes on disk are picked up),
 //! tell the terminal how far it is, and shut down cleanly on SIGINT/SIGTERM, telling clients
 //! to reconnect and saving every session.
-use super::{data_dir, ensure_demo_library, mix_config, CommandError};
+use super::{data_dir, ensure_demo_library, mix_config, repeat_horizon, CommandError};
 use crate::catalog::{Catalog, LiveCatalog};
 use crate::cli::ServeArgs;
 use crate::http::admission::CreateLimiter;
@@ -40,8 +40,26 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     let store = Store::open(&dir)?;
     let storage = store.health();
     let catalog = Arc::new(LiveCatalog::new(Catalog::new(store.tracks()?)));
+    let marks = store.marks()?;
+    let store = Arc::new(Mutex::new(store));
+    let writer = store.clone();
+    catalog.marks.load(
+        marks,
+        repeat_horizon(&a.mix)?,
+        // A failed write is told by the store's StorageHealth; the mark holds in memory.
+        Some(Arc::new(move |id, mark| {
+            let _ = writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .save_mark(id, mark);
+        })),
+    );
     let progress = Arc::new(LibraryProgress::default());
-    progress.set_counts(store.file_counts()?, catalog.current().len());
+    let counts = store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .file_counts()?;
+    progress.set_counts(counts, catalog.current().len());
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(a.time_scale));
     let params = SessionParams {
         lead: Frames::from_secs(a.lead),
@@ -53,13 +71,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     let metrics = Arc::new(Metrics::default());
     let app = Arc::new(AppState {
         instance_id: random_id(),
-        registry: Registry::new(
-            catalog.clone(),
-            clock.clone(),
-            params,
-            Arc::new(Mutex::new(store)),
-        )
-        .with_max_sessions(max_sessions),
+        registry: Registry::new(catalog.clone(), clock.clone(), params, store)
+            .with_max_sessions(max_sessions),
         catalog: catalog.clone(),
         clock,
         metrics: metrics.clone(),

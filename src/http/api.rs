@@ -185,11 +185,14 @@ pub async fn state(
         .iter()
         .map(|t| json!({"position": t.start, "id": t.id, "title": t.title, "artist": t.artist}))
         .collect();
+    let (mut now_playing, mut next) = (json!(o.now.now_playing), json!(o.now.next));
+    super::marks::add_marks(&app, &mut now_playing);
+    super::marks::add_marks(&app, &mut next);
     Ok(Json(json!({
         "fingerprint": h.fingerprint(),
         "position": o.now.position.secs(),
-        "nowPlaying": o.now.now_playing,
-        "next": o.now.next,
+        "nowPlaying": now_playing,
+        "next": next,
         "listeners": o.listeners,
         "renderedAhead": o.rendered_ahead.secs(),
         "history": history,
@@ -204,6 +207,9 @@ pub async fn skip(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let h = owned(&app, &fp, &headers).await?;
+    if let Some(now) = h.now_and_next().now_playing {
+        app.catalog.marks.skipped(&now.track.id);
+    }
     h.skip();
     Ok((StatusCode::ACCEPTED, Json(json!({"status": "skipping"}))).into_response())
 }

@@ -6,6 +6,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod front;
+pub mod marks;
 pub mod ops;
 pub mod steering;
 pub mod stream;
@@ -15,7 +16,7 @@ use crate::catalog::{Catalog, LiveCatalog};
 use crate::station::clock::Clock;
 use crate::station::registry::Registry;
 use axum::http::{header, HeaderName, Method};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -64,7 +65,7 @@ impl AppState {
 pub fn router(app: App) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             HeaderName::from_static("icy-metadata"),
             header::RANGE,
@@ -92,6 +93,10 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/directions", get(steering::directions))
         .route("/api/sessions/{fp}/steer", post(steering::steer))
         .route("/api/sessions/{fp}/next", post(steering::next))
+        .route("/api/sessions/{fp}/love", post(marks::love))
+        .route("/api/sessions/{fp}/ban", post(marks::ban))
+        .route("/api/bans", get(marks::bans))
+        .route("/api/bans/{track}", delete(marks::unban))
         .route("/api/library", get(ops::library))
         .route("/api/tracks", get(tracks::search))
         .route("/api/tracks/{id}/cover", get(tracks::cover))

@@ -92,7 +92,7 @@ pub async fn search(
                 v["keyName"] = json!(f.key_name());
                 v
             });
-            tracks.push(json!({
+            let mut track = json!({
                 "id": t.id,
                 "title": t.tags.title,
                 "artist": t.tags.artist,
@@ -102,7 +102,9 @@ pub async fn search(
                 "loudness": t.analysis.loudness.0,
                 "loudnessRange": t.analysis.loudness_range,
                 "features": features,
-            }));
+            });
+            super::marks::add_marks(&app, &mut track);
+            tracks.push(track);
         }
     }
     Ok(Json(json!({ "total": total, "tracks": tracks })))

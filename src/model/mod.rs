@@ -3,8 +3,10 @@
 //! and `station` all import them from here and never from each other.
 pub mod ends;
 pub mod features;
+pub mod mark;
 pub mod track;
 
 pub use ends::{BeatGrid, Ends};
 pub use features::{Features, Mode};
+pub use mark::Mark;
 pub use track::{Analysis, Tags, Track, TrackId};

@@ -12,4 +12,5 @@ pub mod report;
 pub mod scheduler;
 pub mod session;
 pub mod transition;
+pub mod variety;
 pub mod walk;

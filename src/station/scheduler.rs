@@ -2,6 +2,7 @@
 //! repeats until the library is exhausted. The state is plain data, so a checkpoint can carry
 //! it and resume the same sequence.
 use super::directions::Direction;
+use super::variety::Preferences;
 use super::walk::WalkState;
 use crate::catalog::Catalog;
 use crate::model::TrackId;
@@ -9,6 +10,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Everything needed to continue a scheduler's sequence exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +34,8 @@ pub enum SchedulerState {
 #[derive(Clone, Debug)]
 pub struct Scheduler {
     state: SchedulerState,
+    /// The station's bans, loves and horizon (not part of the state: read fresh each pick).
+    prefs: Arc<Preferences>,
 }
 
 impl Scheduler {
@@ -43,6 +47,7 @@ impl Scheduler {
                 index: 0,
                 swap_first: false,
             },
+            prefs: Arc::default(),
         }
     }
 
@@ -50,6 +55,7 @@ impl Scheduler {
     pub fn drift(seed: u64) -> Scheduler {
         Scheduler {
             state: SchedulerState::Drift(WalkState::new(seed)),
+            prefs: Arc::default(),
         }
     }
 
@@ -79,14 +85,23 @@ impl Scheduler {
     /// no-repeat window does not hold a track nobody heard.
     pub fn retract(&mut self, id: &TrackId) {
         if let SchedulerState::Drift(w) = &mut self.state {
-            if let Some(i) = w.recent.iter().rposition(|r| r == id) {
-                w.recent.remove(i);
-            }
+            w.retract(id);
         }
     }
 
     pub fn from_state(state: SchedulerState) -> Scheduler {
-        Scheduler { state }
+        Scheduler {
+            state,
+            prefs: Arc::default(),
+        }
+    }
+
+    /// The station's bans, loves and no-repeat horizon, for the picks from now on.
+    pub fn set_prefs(&mut self, prefs: Arc<Preferences>) {
+        self.prefs = prefs;
+    }
+    pub fn prefs(&self) -> &Arc<Preferences> {
+        &self.prefs
     }
 
     pub fn state(&self) -> SchedulerState {
@@ -99,7 +114,7 @@ impl Scheduler {
             return None;
         }
         let (seed, round, index, swap_first) = match &mut self.state {
-            SchedulerState::Drift(w) => return w.next(catalog, last),
+            SchedulerState::Drift(w) => return w.next_with(catalog, last, &self.prefs),
             SchedulerState::Shuffle {
                 seed,
                 round,

@@ -3,6 +3,7 @@
 //! the library; `sessions.rs`: listening sessions; `health.rs`: whether writes succeed).
 pub mod files;
 pub mod health;
+pub mod marks;
 pub mod sessions;
 pub mod tracks;
 
@@ -57,6 +58,8 @@ const MIGRATIONS: &[&str] = &[
     files::PENDING_MIGRATION,
     // 5: tags and stated length of every file, read by the first pass.
     files::HEADER_MIGRATION,
+    // 6: love, ban and play/skip/love counts of each track, library-wide.
+    marks::MIGRATION,
 ];
 
 /// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable

@@ -162,6 +162,40 @@ impl Drop for Server {
     }
 }
 
+/// A new session on `server`: its fingerprint and owner token.
+pub fn create_session(server: &Server) -> (String, String) {
+    let r = client().post(server.url("/api/sessions")).send().unwrap();
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().unwrap();
+    (
+        v["fingerprint"].as_str().unwrap().into(),
+        v["ownerToken"].as_str().unwrap().into(),
+    )
+}
+
+/// A request with an optional JSON body and owner token: the status and the JSON answer
+/// (`null` when the answer is not JSON).
+pub fn call(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, serde_json::Value) {
+    let mut req = client().request(method, server.url(path));
+    if !body.is_empty() {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(serde_json::Value::Null))
+}
+
 pub fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))

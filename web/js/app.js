@@ -11,6 +11,7 @@ import { waitForStation, watchLibrary } from './startup.js';
 import { preparing, growing, percent } from './library-status.js';
 import { View } from './view.js';
 import { Steering } from './steer.js';
+import { Marks } from './marks.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
@@ -23,6 +24,7 @@ const ctl = new StreamController(audio, { ...options, initialState: 'loading' })
 let boot = null;
 let events = null;
 let owner = false;
+let marks = null;
 let nextUp = null;
 let steering = null;
 const recent = [];
@@ -73,6 +75,8 @@ async function init() {
     toast: (text) => view.toast(text),
   });
   steering.refresh();
+  marks = new Marks(document, boot.fingerprint, { owner, toast: (text) => view.toast(text) });
+  if (view.current) marks.show(view.current);
   events = new Events(boot.eventsUrl, handlers, (why) => {
     if (ctl.active) ctl.recover(why);
     else setTimeout(() => events.connect(), 2000);
@@ -266,6 +270,7 @@ ctl.addEventListener('metadata', (e) => {
   }
   view.nowPlaying(t);
   steering?.refresh();
+  marks?.show(t);
   if ('mediaSession' in navigator && globalThis.MediaMetadata) {
     navigator.mediaSession.metadata = new MediaMetadata({
       title: t.title, artist: t.artist ?? '', album: t.album ?? '',

@@ -203,7 +203,9 @@ pub(super) fn prepare(
             (engine, ring, anchor, timeline.collect())
         }
         None => {
-            let engine = Engine::new(params.mix.clone(), cat, Scheduler::drift(seed))?;
+            let mut scheduler = Scheduler::drift(seed);
+            scheduler.set_prefs(catalog.marks.prefs());
+            let engine = Engine::new(params.mix.clone(), cat, scheduler)?;
             (
                 engine,
                 Ring::new(keep, 0),

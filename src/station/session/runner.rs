@@ -64,6 +64,11 @@ pub(super) fn run(
         if !Arc::ptr_eq(&latest, engine.catalog()) {
             engine.set_catalog(latest);
         }
+        let prefs = shared.catalog.marks.prefs();
+        if !Arc::ptr_eq(&prefs, engine.scheduler_mut().prefs()) {
+            engine.scheduler_mut().set_prefs(prefs);
+            engine = avoid_banned(&shared, engine);
+        }
         let now = clock.now();
         let play = shared.lock().play_pos(now);
         let target = play + lead;
@@ -186,6 +191,7 @@ fn announce(shared: &Inner, play: StreamPos) {
             .collect()
     };
     for (pos, id) in due {
+        shared.catalog.marks.played(&id);
         if let Some(track) = shared.info(&id, Some(pos)) {
             shared.publish(StationEvent::Track {
                 position: pos.secs(),
@@ -226,6 +232,9 @@ fn rebuilt_at_play_point(shared: &Inner, engine: &Engine) -> Option<Engine> {
     }?;
     match Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), &cp) {
         Ok(mut fresh) => {
+            fresh
+                .scheduler_mut()
+                .set_prefs(shared.catalog.marks.prefs());
             while fresh.position() < target {
                 fresh.render_block().ok()?;
             }
@@ -284,4 +293,38 @@ fn steer(shared: &Inner, mut engine: Engine, choice: &Choice) -> Engine {
         }
     }
     engine
+}
+
+/// After a ban: a banned track audible now is skipped; a banned track planned or rendered next
+/// is replaced (in place when its crossfade is not in the mix yet, else by re-rendering from
+/// just after the play point). The scheduler already holds the new bans.
+fn avoid_banned(shared: &Inner, mut engine: Engine) -> Engine {
+    let prefs = engine.scheduler_mut().prefs().clone();
+    let banned = |id: &TrackId| prefs.banned.contains(id);
+    let play = shared.play_pos();
+    let (now_banned, ahead_banned) = {
+        let st = shared.lock();
+        let now = st.track_at(play).is_some_and(|(_, id)| banned(id));
+        let ahead = st.timeline.iter().any(|(p, id)| *p > play && banned(id));
+        (now, ahead)
+    };
+    let next_banned = |e: &Engine| e.transition().is_some_and(|t| banned(&t.next));
+    if !now_banned && !ahead_banned {
+        if next_banned(&engine) && engine.replan_next() {
+            shared.lock().follow(&engine);
+            publish_heartbeat(shared);
+        }
+        return engine;
+    }
+    let Some(mut fresh) = rebuilt_at_play_point(shared, &engine) else {
+        return engine;
+    };
+    if next_banned(&fresh) {
+        fresh.replan_next();
+    }
+    if now_banned {
+        fresh.skip();
+    }
+    cut_future(shared, &fresh, "ban");
+    fresh
 }
