@@ -6,6 +6,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod front;
+pub mod journey;
 pub mod ops;
 pub mod steering;
 pub mod stream;
@@ -64,7 +65,7 @@ impl AppState {
 pub fn router(app: App) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             HeaderName::from_static("icy-metadata"),
             header::RANGE,
@@ -92,6 +93,15 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/directions", get(steering::directions))
         .route("/api/sessions/{fp}/steer", post(steering::steer))
         .route("/api/sessions/{fp}/next", post(steering::next))
+        .route(
+            "/api/sessions/{fp}/album",
+            post(journey::play_album).delete(journey::cancel_album),
+        )
+        .route(
+            "/api/sessions/{fp}/journey",
+            post(journey::start_journey).delete(journey::cancel_journey),
+        )
+        .route("/api/albums", get(journey::list))
         .route("/api/library", get(ops::library))
         .route("/api/tracks", get(tracks::search))
         .route("/api/tracks/{id}/cover", get(tracks::cover))

@@ -2,6 +2,7 @@
 //! repeats until the library is exhausted. The state is plain data, so a checkpoint can carry
 //! it and resume the same sequence.
 use super::directions::Direction;
+use super::plan_queue::{self, Plan};
 use super::walk::WalkState;
 use crate::catalog::Catalog;
 use crate::model::TrackId;
@@ -58,6 +59,7 @@ impl Scheduler {
         match &mut self.state {
             SchedulerState::Drift(w) => {
                 w.steer = Some(dir);
+                plan_queue::on_steer(w);
                 true
             }
             SchedulerState::Shuffle { .. } => false,
@@ -69,9 +71,30 @@ impl Scheduler {
         match &mut self.state {
             SchedulerState::Drift(w) => {
                 w.queued = Some(id);
+                plan_queue::on_steer(w);
                 true
             }
             SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// Plays `plan` (an album, a journey) from the next pick on; `None` cancels the plan and
+    /// the walk goes on from where it is. False for a shuffle.
+    pub fn plan(&mut self, plan: Option<Plan>) -> bool {
+        match &mut self.state {
+            SchedulerState::Drift(w) => {
+                w.plan = plan;
+                true
+            }
+            SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// The album or journey being played, if any.
+    pub fn planned(&self) -> Option<&Plan> {
+        match &self.state {
+            SchedulerState::Drift(w) => w.plan.as_ref(),
+            SchedulerState::Shuffle { .. } => None,
         }
     }
 
@@ -79,6 +102,7 @@ impl Scheduler {
     /// no-repeat window does not hold a track nobody heard.
     pub fn retract(&mut self, id: &TrackId) {
         if let SchedulerState::Drift(w) = &mut self.state {
+            plan_queue::on_retract(w, id);
             if let Some(i) = w.recent.iter().rposition(|r| r == id) {
                 w.recent.remove(i);
             }
@@ -99,7 +123,12 @@ impl Scheduler {
             return None;
         }
         let (seed, round, index, swap_first) = match &mut self.state {
-            SchedulerState::Drift(w) => return w.next(catalog, last),
+            SchedulerState::Drift(w) => {
+                plan_queue::before_pick(w, catalog, last);
+                let pick = w.next(catalog, last)?;
+                plan_queue::after_pick(w, catalog, &pick);
+                return Some(pick);
+            }
             SchedulerState::Shuffle {
                 seed,
                 round,

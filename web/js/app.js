@@ -11,6 +11,8 @@ import { waitForStation, watchLibrary } from './startup.js';
 import { preparing, growing, percent } from './library-status.js';
 import { View } from './view.js';
 import { Steering } from './steer.js';
+import { Journey } from './journey.js';
+import { Albums } from './albums.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
@@ -25,6 +27,7 @@ let events = null;
 let owner = false;
 let nextUp = null;
 let steering = null;
+let journey = null;
 const recent = [];
 let waitStep = null; // why the page has no station yet: { event, message, library, delayMs }
 let wakeWait = null; // ends the current wait at once (Retry, coming back online)
@@ -73,6 +76,17 @@ async function init() {
     toast: (text) => view.toast(text),
   });
   steering.refresh();
+  journey = new Journey(document, boot.fingerprint, {
+    owner,
+    onNext: (t) => { nextUp = t; view.next(t); },
+    toast: (text) => view.toast(text),
+  });
+  new Albums(document, boot.fingerprint, {
+    owner,
+    onPlan: (r) => { nextUp = r.next; view.next(r.next); journey.show(r.plan); },
+    toast: (text) => view.toast(text),
+  });
+  journey.refresh();
   events = new Events(boot.eventsUrl, handlers, (why) => {
     if (ctl.active) ctl.recover(why);
     else setTimeout(() => events.connect(), 2000);
@@ -266,6 +280,7 @@ ctl.addEventListener('metadata', (e) => {
   }
   view.nowPlaying(t);
   steering?.refresh();
+  journey?.refresh();
   if ('mediaSession' in navigator && globalThis.MediaMetadata) {
     navigator.mediaSession.metadata = new MediaMetadata({
       title: t.title, artist: t.artist ?? '', album: t.album ?? '',
