@@ -19,7 +19,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 /// Journey lengths the owner may ask for (minutes).
 const MINUTES: std::ops::RangeInclusive<f64> = 1.0..=180.0;
@@ -81,23 +80,31 @@ pub async fn list(
     Ok(Json(json!({ "total": found.len(), "albums": list })))
 }
 
-fn body(bytes: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice::<Value>(bytes)
+/// The owner's session and the request's JSON object with its non-empty string `field`.
+async fn request(
+    app: &App,
+    fp: &str,
+    headers: &HeaderMap,
+    bytes: &[u8],
+    field: &str,
+) -> Result<(std::sync::Arc<Session>, Value, String), ApiError> {
+    let h = owned(app, fp, headers).await?;
+    let b = serde_json::from_slice::<Value>(bytes)
         .ok()
         .filter(Value::is_object)
-        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))
+        .ok_or_else(|| ApiError::bad_request("the body must be a JSON object"))?;
+    let value = b[field]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request(format!("'{field}' (an id) is required")))?
+        .to_string();
+    Ok((h, b, value))
 }
 
 /// Sends the plan to the engine; answers 202 with the next track and the plan.
 async fn apply(app: &App, h: &Session, plan: Option<Plan>) -> Result<Response, ApiError> {
-    let reply = h.steer(Choice::Plan(plan));
-    let next = match tokio::time::timeout(Duration::from_secs(5), reply).await {
-        Ok(Ok(next)) => next,
-        _ => return Err(ApiError::unavailable("the session's engine did not answer")),
-    };
-    let catalog = app.catalog();
-    let next = next.and_then(|id| catalog.get(&id).map(|t| TrackInfo::new(t, None)));
-    let body = json!({ "next": next, "plan": plan_view(&catalog, h) });
+    let next = super::steering::send(app, h, Choice::Plan(plan)).await?;
+    let body = json!({ "next": next, "plan": plan_view(&app.catalog(), h) });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -107,13 +114,8 @@ pub async fn play_album(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers).await?;
-    let b = body(&bytes)?;
-    let id = b["album"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("'album' (an album id) is required"))?;
-    let found = album(&app.catalog(), id)
+    let (h, _, id) = request(&app, &fp, &headers, &bytes, "album").await?;
+    let found = album(&app.catalog(), &id)
         .ok_or_else(|| ApiError::not_found(format!("no album with id '{id}'")))?;
     apply(&app, &h, Some(Plan::album(found.id, found.tracks))).await
 }
@@ -124,12 +126,7 @@ pub async fn start_journey(
     headers: HeaderMap,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers).await?;
-    let b = body(&bytes)?;
-    let id = b["track"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("'track' (a track id) is required"))?;
+    let (h, b, id) = request(&app, &fp, &headers, &bytes, "track").await?;
     let minutes = b["minutes"]
         .as_f64()
         .filter(|m| MINUTES.contains(m))
@@ -137,7 +134,7 @@ pub async fn start_journey(
             ApiError::bad_request("'minutes' must be a number of minutes from 1 to 180")
         })?;
     let catalog = app.catalog();
-    let dest = TrackId(id.to_string());
+    let dest = TrackId(id.clone());
     let index = catalog
         .index_of(&dest)
         .ok_or_else(|| ApiError::not_found(format!("no track with id '{id}'")))?;
@@ -159,7 +156,13 @@ pub async fn start_journey(
 }
 
 /// `DELETE …/album` and `DELETE …/journey`: 409 when the session is not playing one.
-async fn cancel(app: &App, h: &Session, journey: bool) -> Result<Response, ApiError> {
+async fn cancel(
+    app: &App,
+    fp: &str,
+    headers: &HeaderMap,
+    journey: bool,
+) -> Result<Response, ApiError> {
+    let h = owned(app, fp, headers).await?;
     let playing = h
         .plan()
         .is_some_and(|(p, _)| matches!(p.reason, PlanReason::Journey { .. }) == journey);
@@ -171,7 +174,7 @@ async fn cancel(app: &App, h: &Session, journey: bool) -> Result<Response, ApiEr
             format!("the session is not on a {what}"),
         ));
     }
-    apply(app, h, None).await
+    apply(app, &h, None).await
 }
 
 pub async fn cancel_journey(
@@ -179,8 +182,7 @@ pub async fn cancel_journey(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers).await?;
-    cancel(&app, &h, true).await
+    cancel(&app, &fp, &headers, true).await
 }
 
 pub async fn cancel_album(
@@ -188,8 +190,7 @@ pub async fn cancel_album(
     Path(fp): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let h = owned(&app, &fp, &headers).await?;
-    cancel(&app, &h, false).await
+    cancel(&app, &fp, &headers, false).await
 }
 
 /// The session's album or journey for its state: `kind` ("album" or "journey"), `left`

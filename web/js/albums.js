@@ -1,6 +1,7 @@
 // The album picker: search the library's albums and play one, in order, from the next track
 // (the session then drifts on from its last track). The plan it starts shows in journey.js.
-import { call } from './journey.js';
+import { call } from './steer.js';
+import { onTyping } from './journey.js';
 
 const minutes = (s) => `${Math.round(s / 60)} min`;
 
@@ -14,11 +15,7 @@ export class Albums {
     this.toast = toast;
     this.input = doc.getElementById('album-search');
     this.results = doc.getElementById('album-results');
-    let timer = null;
-    this.input.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.search(this.input.value), 200);
-    });
+    onTyping(this.input, (q) => this.search(q));
   }
 
   async search(query) {

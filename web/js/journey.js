@@ -2,14 +2,16 @@
 // session is doing with its plan: "on the way to X — n tracks left" (or the album it plays)
 // with the planned path and a Cancel button. The album picker (albums.js) shows its plan here.
 
-export async function call(url, init) {
-  const r = await fetch(url, { cache: 'no-store', ...init });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
-  return body;
-}
+import { call, line } from './steer.js';
 
-export const line = (t) => `${t.title}${t.artist ? ' — ' + t.artist : ''}`;
+/** Calls `fn(value)` when the listener pauses typing in `input`. */
+export function onTyping(input, fn) {
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(input.value), 200);
+  });
+}
 
 const tracks = (n) => `${n} track${n === 1 ? '' : 's'} left`;
 
@@ -42,11 +44,7 @@ export class Journey {
     this.plan = null;
     this.cancelButton.disabled = !owner;
     this.cancelButton.addEventListener('click', () => this.cancel());
-    let timer = null;
-    this.input.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.search(this.input.value), 200);
-    });
+    onTyping(this.input, (q) => this.search(q));
     // The path shortens as tracks play: look again now and then, not only on track changes.
     setInterval(() => { if (this.plan) this.refresh(); }, 10_000);
   }
