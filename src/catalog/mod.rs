@@ -3,6 +3,7 @@
 //! use), and the `LiveCatalog` slot through which the scanner publishes each new snapshot.
 //! A growing library replaces the snapshot; nothing ever mutates one in place, so an engine
 //! holding an old snapshot keeps a consistent view until its next pick.
+pub mod albums;
 pub mod marks;
 pub mod space;
 pub mod synthetic;

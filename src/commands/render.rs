@@ -1,4 +1,5 @@
 //! `drift render`: scan, then mix N seconds offline into an MP3 file and print the track list.
+use super::render_report::Recorder;
 use super::{catalog, mix_config, open_library, repeat_horizon, scan_libraries, CommandError};
 use crate::catalog::marks::MarkBook;
 use crate::catalog::Catalog;
@@ -6,7 +7,6 @@ use crate::cli::RenderArgs;
 use crate::station::clock::ManualClock;
 use crate::station::engine::{Engine, EngineEvent};
 use crate::station::render::render_observed;
-use super::render_report::Recorder;
 use crate::station::scheduler::Scheduler;
 use crate::units::StreamPos;
 use std::io::BufWriter;

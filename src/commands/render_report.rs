@@ -96,10 +96,8 @@ impl Recorder {
                 beat_aligned: matches!(r.kind, TransitionKind::BeatAligned { .. }),
                 beat_offset_ms: r.beat_offset.map(|f| f / SAMPLE_RATE as f64 * 1000.0),
                 // Levels are of the mix itself; record positions are when it is heard.
-                measured: levels.transition(
-                    StreamPos(r.at.0.saturating_sub(OUTPUT_LATENCY)),
-                    r.overlap,
-                ),
+                measured: levels
+                    .transition(StreamPos(r.at.0.saturating_sub(OUTPUT_LATENCY)), r.overlap),
             })
             .collect();
         let settle = (SETTLE_SECS * 10.0) as usize;

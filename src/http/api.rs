@@ -198,6 +198,7 @@ pub async fn state(
         "history": history,
         "owner": h.is_owner(owner_token(&headers, h.fingerprint())),
         "instanceId": app.instance_id,
+        "plan": super::journey::plan_view(&app.catalog(), &h),
     })))
 }
 

@@ -6,6 +6,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod front;
+pub mod journey;
 pub mod marks;
 pub mod ops;
 pub mod steering;
@@ -97,6 +98,15 @@ pub fn router(app: App) -> Router {
         .route("/api/sessions/{fp}/ban", post(marks::ban))
         .route("/api/bans", get(marks::bans))
         .route("/api/bans/{track}", delete(marks::unban))
+        .route(
+            "/api/sessions/{fp}/album",
+            post(journey::play_album).delete(journey::cancel_album),
+        )
+        .route(
+            "/api/sessions/{fp}/journey",
+            post(journey::start_journey).delete(journey::cancel_journey),
+        )
+        .route("/api/albums", get(journey::list))
         .route("/api/library", get(ops::library))
         .route("/api/tracks", get(tracks::search))
         .route("/api/tracks/{id}/cover", get(tracks::cover))

@@ -84,15 +84,24 @@ pub struct NextBody {
     track_id: Option<String>,
 }
 
-/// Sends the choice to the engine and answers with the next track it planned.
-async fn apply(app: &App, h: &Session, choice: Choice) -> Result<Response, ApiError> {
+/// Sends the choice to the engine; the next track it then plans.
+pub(super) async fn send(
+    app: &App,
+    h: &Session,
+    choice: Choice,
+) -> Result<Option<TrackInfo>, ApiError> {
     let reply = h.steer(choice);
     let next = match tokio::time::timeout(Duration::from_secs(5), reply).await {
         Ok(Ok(next)) => next,
         _ => return Err(ApiError::unavailable("the session's engine did not answer")),
     };
     let catalog = app.catalog();
-    let next = next.and_then(|id| catalog.get(&id).map(|t| TrackInfo::new(t, None)));
+    Ok(next.and_then(|id| catalog.get(&id).map(|t| TrackInfo::new(t, None))))
+}
+
+/// Sends the choice to the engine and answers with the next track it planned.
+async fn apply(app: &App, h: &Session, choice: Choice) -> Result<Response, ApiError> {
+    let next = send(app, h, choice).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "next": next }))).into_response())
 }
 

@@ -1,4 +1,4 @@
-//! Reading a file's tags (title, artist, album), its stated duration and embedded cover art
+//! Reading a file's tags (title, artist, album, disc and track number), its stated duration and embedded cover art
 //! with lofty, with fallbacks so that every playable file has something to show. Never fails,
 //! never panics. Pictures are read only by [`cover_art`]: a 50 MB cover costs nothing elsewhere.
 use super::cover_probe::has_embedded_picture;
@@ -60,6 +60,8 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
                 pick(|t| t.title().map(|s| s.into_owned())),
                 pick(|t| t.artist().map(|s| s.into_owned())),
                 pick(|t| t.album().map(|s| s.into_owned())),
+                all_tags(file).find_map(|t| position(t, ItemKey::DiscNumber)),
+                all_tags(file).find_map(|t| position(t, ItemKey::TrackNumber)),
             )
         })
         .unwrap_or_default();
@@ -73,9 +75,17 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
             .unwrap_or_else(|| UNKNOWN_TITLE.into()),
         artist: clean(found.1).unwrap_or_else(|| UNKNOWN_ARTIST.into()),
         album: clean(found.2).unwrap_or_default(),
-        disc: None,
-        number: None,
+        disc: found.3,
+        number: found.4,
     }
+}
+
+/// A disc or track number: the item's text ("3", "3/12", " 03 ") read up to a slash; `None`
+/// when missing, zero or not a number.
+fn position(tag: &Tag, key: ItemKey) -> Option<u32> {
+    let text = tag.get_string(&key)?;
+    let head = text.split('/').next()?.trim();
+    head.parse::<u32>().ok().filter(|n| *n > 0)
 }
 
 /// The first embedded picture (front cover preferred) as (MIME type, bytes), if any.
@@ -229,6 +239,8 @@ mod tests {
         tag.set_title("  Real Title ".into());
         tag.set_artist("Someone".into());
         tag.set_album("An Album".into());
+        tag.insert_text(ItemKey::TrackNumber, "3/12".into());
+        tag.insert_text(ItemKey::DiscNumber, "2".into());
         let png = b"\x89PNG\r\n\x1a\nfake image bytes".to_vec();
         tag.push_picture(Picture::new_unchecked(
             PictureType::CoverFront,
@@ -241,7 +253,28 @@ mod tests {
         assert_eq!(tags.title, "Real Title");
         assert_eq!(tags.artist, "Someone");
         assert_eq!(tags.album, "An Album");
+        assert_eq!((tags.disc, tags.number), (Some(2), Some(3)));
         assert_eq!(cover_art(&wav), Some(("image/png".to_string(), png)));
+    }
+
+    #[test]
+    fn numbers_are_read_up_to_a_slash_and_bad_ones_are_none() {
+        let mut tag = Tag::new(TagType::Id3v2);
+        for (text, want) in [
+            ("3/12", Some(3)),
+            (" 07 ", Some(7)),
+            ("x", None),
+            ("0", None),
+            ("", None),
+        ] {
+            tag.insert_text(ItemKey::TrackNumber, text.into());
+            assert_eq!(position(&tag, ItemKey::TrackNumber), want, "{text:?}");
+        }
+        assert_eq!(position(&tag, ItemKey::DiscNumber), None);
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("untagged.wav");
+        write_wav(&wav);
+        assert_eq!((read_tags(&wav).disc, read_tags(&wav).number), (None, None));
     }
 
     #[test]

@@ -6,6 +6,8 @@ pub mod deck;
 pub mod directions;
 pub mod engine;
 pub mod events;
+pub mod journey;
+pub mod plan_queue;
 pub mod registry;
 pub mod render;
 pub mod report;

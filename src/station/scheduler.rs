@@ -2,6 +2,7 @@
 //! repeats until the library is exhausted. The state is plain data, so a checkpoint can carry
 //! it and resume the same sequence.
 use super::directions::Direction;
+use super::plan_queue::{self, Plan};
 use super::variety::Preferences;
 use super::walk::WalkState;
 use crate::catalog::Catalog;
@@ -64,6 +65,7 @@ impl Scheduler {
         match &mut self.state {
             SchedulerState::Drift(w) => {
                 w.steer = Some(dir);
+                plan_queue::on_steer(w);
                 true
             }
             SchedulerState::Shuffle { .. } => false,
@@ -75,9 +77,30 @@ impl Scheduler {
         match &mut self.state {
             SchedulerState::Drift(w) => {
                 w.queued = Some(id);
+                plan_queue::on_steer(w);
                 true
             }
             SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// Plays `plan` (an album, a journey) from the next pick on; `None` cancels the plan and
+    /// the walk goes on from where it is. False for a shuffle.
+    pub fn plan(&mut self, plan: Option<Plan>) -> bool {
+        match &mut self.state {
+            SchedulerState::Drift(w) => {
+                w.plan = plan;
+                true
+            }
+            SchedulerState::Shuffle { .. } => false,
+        }
+    }
+
+    /// The album or journey being played, if any.
+    pub fn planned(&self) -> Option<&Plan> {
+        match &self.state {
+            SchedulerState::Drift(w) => w.plan.as_ref(),
+            SchedulerState::Shuffle { .. } => None,
         }
     }
 
@@ -85,6 +108,7 @@ impl Scheduler {
     /// no-repeat window does not hold a track nobody heard.
     pub fn retract(&mut self, id: &TrackId) {
         if let SchedulerState::Drift(w) = &mut self.state {
+            plan_queue::on_retract(w, id);
             w.retract(id);
         }
     }
@@ -114,7 +138,12 @@ impl Scheduler {
             return None;
         }
         let (seed, round, index, swap_first) = match &mut self.state {
-            SchedulerState::Drift(w) => return w.next_with(catalog, last, &self.prefs),
+            SchedulerState::Drift(w) => {
+                plan_queue::before_pick(w, catalog, last, &self.prefs);
+                let pick = w.next_with(catalog, last, &self.prefs)?;
+                plan_queue::after_pick(w, catalog, &pick, &self.prefs);
+                return Some(pick);
+            }
             SchedulerState::Shuffle {
                 seed,
                 round,

@@ -51,6 +51,9 @@ pub struct WalkState {
     pub steer: Option<Direction>,
     /// A track the listener asked for explicitly: the next pick.
     pub queued: Option<TrackId>,
+    /// An album or a journey the owner asked for: its tracks come before the walk's own picks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<super::plan_queue::Plan>,
 }
 
 impl WalkState {

@@ -44,6 +44,14 @@ pub(super) const HEADER_MIGRATION: &str = "
     ALTER TABLE files ADD COLUMN album TEXT NULL;
     ALTER TABLE files ADD COLUMN header_frames INTEGER NULL;";
 
+/// Disc and track number of every track and file (NULL when the tags have none), so albums
+/// play in order and consecutive album tracks join gaplessly.
+pub(super) const ALBUM_MIGRATION: &str = "
+    ALTER TABLE tracks ADD COLUMN disc INTEGER NULL;
+    ALTER TABLE tracks ADD COLUMN track_number INTEGER NULL;
+    ALTER TABLE files ADD COLUMN disc INTEGER NULL;
+    ALTER TABLE files ADD COLUMN track_number INTEGER NULL;";
+
 impl Store {
     /// Every file row, in path order (the scanner loads them all once per scan).
     pub fn files(&self) -> Result<Vec<FileRecord>, StoreError> {

@@ -60,6 +60,8 @@ const MIGRATIONS: &[&str] = &[
     files::HEADER_MIGRATION,
     // 6: love, ban and play/skip/love counts of each track, library-wide.
     marks::MIGRATION,
+    // 7: disc and track number of tracks and files.
+    files::ALBUM_MIGRATION,
 ];
 
 /// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable

@@ -71,7 +71,8 @@ pub(super) const FEATURES_MIGRATION: &str = "
     ALTER TABLE tracks ADD COLUMN features_version INTEGER NOT NULL DEFAULT 0;";
 
 const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames, t.loudness, \
-     t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features";
+     t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features, t.disc, \
+     t.track_number";
 
 impl Store {
     /// Ids of every track analysed completely by this Drift (features of the current
@@ -117,10 +118,11 @@ impl Store {
                 tx.prepare_cached(
                     "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness,
                          true_peak, loudness_range, cue_in, cue_out, analysed_at, features,
-                         features_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                         features_version, disc, track_number)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                          artist = excluded.artist, album = excluded.album,
+                         disc = excluded.disc, track_number = excluded.track_number,
                          duration_frames = excluded.duration_frames,
                          loudness = excluded.loudness, true_peak = excluded.true_peak,
                          loudness_range = excluded.loudness_range, cue_in = excluded.cue_in,
@@ -142,6 +144,8 @@ impl Store {
                     now,
                     features,
                     version,
+                    tags.disc,
+                    tags.number,
                 ])?;
             }
         }
@@ -150,13 +154,16 @@ impl Store {
                 FileChange::Analysed { file, id, .. } => (file, Some(id), None),
                 FileChange::Reused { file, id, tags } => {
                     tx.prepare_cached(
-                        "UPDATE tracks SET title = ?2, artist = ?3, album = ?4 WHERE id = ?1",
+                        "UPDATE tracks SET title = ?2, artist = ?3, album = ?4, disc = ?5,
+                             track_number = ?6 WHERE id = ?1",
                     )?
                     .execute(params![
                         id.0,
                         tags.title,
                         tags.artist,
-                        tags.album
+                        tags.album,
+                        tags.disc,
+                        tags.number
                     ])?;
                     (file, Some(id), None)
                 }
@@ -168,7 +175,8 @@ impl Store {
                     duration,
                 } => {
                     tx.prepare_cached(
-                        "UPDATE files SET title = ?2, artist = ?3, album = ?4, header_frames = ?5
+                        "UPDATE files SET title = ?2, artist = ?3, album = ?4, header_frames = ?5,
+                             disc = ?6, track_number = ?7
                          WHERE path = ?1",
                     )?
                     .execute(params![
@@ -177,6 +185,8 @@ impl Store {
                         tags.artist,
                         tags.album,
                         duration.map(frames_int).transpose()?,
+                        tags.disc,
+                        tags.number,
                     ])?;
                     continue;
                 }
@@ -287,8 +297,8 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
         title: row.get(1)?,
         artist: row.get(2)?,
         album: row.get(3)?,
-        disc: None,
-        number: None,
+        disc: row.get(12)?,
+        number: row.get(13)?,
     };
     let id = TrackId(row.get(0)?);
     let (loudness, true_peak, loudness_range) = (row.get(5)?, row.get(6)?, row.get(7)?);

@@ -206,3 +206,36 @@ fn unreadable_stored_features_read_as_none() {
     let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
     assert_eq!(a.analysis.features, None);
 }
+
+#[test]
+fn disc_and_track_number_round_trip_and_reuse_updates_them() {
+    let mut store = Store::open_in_memory().unwrap();
+    let numbered = Tags {
+        album: "An Album".into(),
+        disc: Some(2),
+        number: Some(7),
+        ..tags("N")
+    };
+    store
+        .apply(&[FileChange::Analysed {
+            file: stat("/m/n.flac"),
+            id: TrackId("nnn".into()),
+            tags: numbered.clone(),
+            analysis: analysis(),
+        }])
+        .unwrap();
+    assert_eq!(store.tracks().unwrap()[0].tags, numbered);
+    let renumbered = Tags {
+        number: Some(8),
+        disc: None,
+        ..numbered
+    };
+    store
+        .apply(&[FileChange::Reused {
+            file: stat("/m/n2.flac"),
+            id: TrackId("nnn".into()),
+            tags: renumbered.clone(),
+        }])
+        .unwrap();
+    assert_eq!(store.tracks().unwrap()[0].tags, renumbered);
+}

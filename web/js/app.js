@@ -12,6 +12,8 @@ import { preparing, growing, percent } from './library-status.js';
 import { View } from './view.js';
 import { Steering } from './steer.js';
 import { Marks } from './marks.js';
+import { Journey } from './journey.js';
+import { Albums } from './albums.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
@@ -27,6 +29,7 @@ let owner = false;
 let marks = null;
 let nextUp = null;
 let steering = null;
+let journey = null;
 const recent = [];
 let waitStep = null; // why the page has no station yet: { event, message, library, delayMs }
 let wakeWait = null; // ends the current wait at once (Retry, coming back online)
@@ -77,6 +80,17 @@ async function init() {
   steering.refresh();
   marks = new Marks(document, boot.fingerprint, { owner, toast: (text) => view.toast(text) });
   if (view.current) marks.show(view.current);
+  journey = new Journey(document, boot.fingerprint, {
+    owner,
+    onNext: (t) => { nextUp = t; view.next(t); },
+    toast: (text) => view.toast(text),
+  });
+  new Albums(document, boot.fingerprint, {
+    owner,
+    onPlan: (r) => { nextUp = r.next; view.next(r.next); journey.show(r.plan); },
+    toast: (text) => view.toast(text),
+  });
+  journey.refresh();
   events = new Events(boot.eventsUrl, handlers, (why) => {
     if (ctl.active) ctl.recover(why);
     else setTimeout(() => events.connect(), 2000);
@@ -271,6 +285,7 @@ ctl.addEventListener('metadata', (e) => {
   view.nowPlaying(t);
   steering?.refresh();
   marks?.show(t);
+  journey?.refresh();
   if ('mediaSession' in navigator && globalThis.MediaMetadata) {
     navigator.mediaSession.metadata = new MediaMetadata({
       title: t.title, artist: t.artist ?? '', album: t.album ?? '',

@@ -2,14 +2,14 @@
 // with the tracks that lie that way), and a library search to pick the next track. Choosing
 // either updates "next up" at once from the server's answer.
 
-async function call(url, init) {
+export async function call(url, init) {
   const r = await fetch(url, { cache: 'no-store', ...init });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
   return body;
 }
 
-const line = (t) => `${t.title}${t.artist ? ' — ' + t.artist : ''}`;
+export const line = (t) => `${t.title}${t.artist ? ' — ' + t.artist : ''}`;
 
 export class Steering {
   /** `onNext(track)` shows a new next-up; `toast(text)` tells the listener what happened. */

@@ -37,6 +37,8 @@ pub(super) struct State {
     pub(super) checkpoints: VecDeque<Checkpoint>,
     /// Bumped when listeners are told to reconnect: audio responses of an older one end.
     pub(super) generation: u64,
+    /// The engine scheduler's album or journey, as of its last pass (see runner::sync_plan).
+    pub(super) plan: Option<crate::station::plan_queue::Plan>,
 }
 
 impl State {
@@ -225,6 +227,7 @@ pub(super) fn prepare(
         announced: anchor,
         checkpoints: VecDeque::from([engine.checkpoint()]),
         generation: 0,
+        plan: None,
     };
     state.follow(&engine);
     let head = watch::channel((state.ring.head(), 0)).0;

@@ -21,6 +21,7 @@ use crate::station::clock::Clock;
 use crate::station::directions::Direction;
 use crate::station::engine::EngineError;
 use crate::station::events::{NowPlaying, StationEvent, TrackInfo};
+use crate::station::plan_queue::Plan;
 use crate::units::{Frames, StreamPos};
 use bytes::Bytes;
 use inner::Inner;
@@ -55,6 +56,8 @@ pub enum Choice {
     Direction(Direction),
     /// Play this track next.
     Track(TrackId),
+    /// Play an album or go on a journey from the next track on (`None` cancels it).
+    Plan(Option<Plan>),
 }
 
 enum Control {
@@ -279,6 +282,23 @@ impl Session {
         let mut all: Vec<TrackId> = st.timeline.iter().map(|(_, id)| id.clone()).collect();
         all.extend(st.next.clone());
         (current, all)
+    }
+
+    /// The album or journey the session plays, with how many of its tracks are not audible
+    /// yet; `None` without one, or once its last track is no longer playing.
+    pub fn plan(&self) -> Option<(Plan, usize)> {
+        let st = self.inner.lock();
+        let play = st.play_pos(self.inner.clock.now());
+        let plan = st.plan.clone().filter(|p| !p.tracks.is_empty())?;
+        let ahead: Vec<TrackId> = st
+            .timeline
+            .iter()
+            .filter(|(p, _)| *p > play)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let left = plan.tracks_left(&ahead, st.next.as_ref());
+        let current = st.track_at(play).map(|(_, id)| id);
+        (left > 0 || current == plan.tracks.last()).then_some((plan, left))
     }
 
     /// A listener from `from` (the frame containing it) or, without one, from the play point.

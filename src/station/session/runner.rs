@@ -55,6 +55,7 @@ pub(super) fn run(
             Ok(Control::Skip) => engine = splice(&shared, engine),
             Ok(Control::Steer(choice, reply)) => {
                 engine = steer(&shared, engine, &choice);
+                sync_plan(&shared, &mut engine);
                 let _ = reply.send(engine.transition().map(|t| t.next.clone()));
             }
             Ok(Control::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -97,6 +98,7 @@ pub(super) fn run(
             }
         }
         if rendered > 0 {
+            sync_plan(&shared, &mut engine);
             shared.wake_listeners(shared.lock());
             let st = &shared.stats;
             st.render_nanos
@@ -178,6 +180,15 @@ pub(super) fn publish_block(
     st.follow(engine);
 }
 
+/// Copies the scheduler's album or journey for the session handle, when it changed.
+fn sync_plan(shared: &Inner, engine: &mut Engine) {
+    let plan = engine.scheduler_mut().planned();
+    let mut st = shared.lock();
+    if st.plan.as_ref() != plan {
+        st.plan = plan.cloned();
+    }
+}
+
 /// Sends `track` events for track starts the play point has reached.
 fn announce(shared: &Inner, play: StreamPos) {
     let due: Vec<(StreamPos, TrackId)> = {
@@ -253,7 +264,10 @@ fn cut_future(shared: &Inner, engine: &Engine, reason: &str) {
     let mut st = shared.lock();
     st.ring.truncate_from(frame_index(at));
     st.timeline.retain(|(p, _)| *p < at);
-    st.checkpoints.retain(|c| c.pos <= at);
+    st.checkpoints.retain(|c| c.pos < at);
+    // The new future's first checkpoint: a skip or steer soon after rebuilds from this one,
+    // not from one taken before the change (which would undo it).
+    st.checkpoints.push_back(engine.checkpoint());
     st.follow(engine);
     shared.wake_listeners(st);
     shared.publish(StationEvent::Splice {
@@ -278,7 +292,18 @@ fn steer(shared: &Inner, mut engine: Engine, choice: &Choice) -> Engine {
     let apply = |e: &mut Engine| match choice {
         Choice::Direction(d) => e.scheduler_mut().steer(*d),
         Choice::Track(id) => e.scheduler_mut().queue(id.clone()),
+        Choice::Plan(p) => e.scheduler_mut().plan(p.clone()),
     };
+    // An album or a journey replaces the rendered future from the play point at once.
+    if matches!(choice, Choice::Plan(_)) {
+        if let Some(mut fresh) = rebuilt_at_play_point(shared, &engine) {
+            apply(&mut fresh);
+            if fresh.replan_next() {
+                cut_future(shared, &fresh, "plan");
+                return fresh;
+            }
+        }
+    }
     apply(&mut engine);
     if engine.replan_next() {
         shared.lock().follow(&engine);
