@@ -57,6 +57,8 @@ const MIGRATIONS: &[&str] = &[
     files::PENDING_MIGRATION,
     // 5: tags and stated length of every file, read by the first pass.
     files::HEADER_MIGRATION,
+    // 6: each track's ends and beat grid, for transitions.
+    tracks::ENDS_MIGRATION,
 ];
 
 /// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable
