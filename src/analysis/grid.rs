@@ -143,15 +143,16 @@ fn onsets(frames: &[Bands]) -> Vec<Onset> {
     // Rise at step boundary c·STEP: window [c·STEP − SPAN, c·STEP) over the one before.
     let steps = n / STEP;
     let first = (2 * SPAN).div_ceil(STEP);
-    let mut rise = vec![[0.0f32; 2]; steps + 1];
-    for c in first..=steps {
-        let end = c * STEP;
-        for b in 0..2 {
-            rise[c][b] = (level(end, b) - level(end - SPAN, b) - RISE_FLOOR).max(0.0);
-        }
-    }
-    let weight = |r: &[f32; 2]| r[0] + LOW_WEIGHT * r[1];
-    let strengths: Vec<f32> = rise.iter().map(weight).collect();
+    let strengths: Vec<f32> = (0..=steps)
+        .map(|c| {
+            if c < first {
+                return 0.0;
+            }
+            let end = c * STEP;
+            let rise = |b| (level(end, b) - level(end - SPAN, b) - RISE_FLOOR).max(0.0);
+            rise(0) + LOW_WEIGHT * rise(1)
+        })
+        .collect();
     let mut sorted = strengths.clone();
     let k = ((sorted.len() - 1) as f32 * 0.99) as usize;
     let (_, strong, _) = sorted.select_nth_unstable_by(k, f32::total_cmp);
