@@ -5,16 +5,19 @@
 //! - the result does not depend on how the input is split into pushes (everything downstream
 //!   sees the same whole 100 ms blocks, whatever the pushes were);
 //! - memory does not grow with the track beyond 24 bytes per 100 ms (block levels): a few MB
-//!   for any length;
+//!   for any length (plus the fixed buffers of the excerpts, ≈ 5 MB, and of the beat grid,
+//!   ≈ 0.5 MB);
 //! - positions in the result are Drift frames (44.1 kHz): n source frames are
 //!   `floor(n · 44100 / rate)`, the length the resampler makes of them, so a decoded track is
 //!   never shorter than its cue-out;
 //! - non-finite samples (a broken decoder's) count as silence.
-use super::cues::audible_blocks;
+use super::beats::BeatCapture;
+use super::cues::{audible_blocks, ABSOLUTE_THRESHOLD};
+use super::ends;
 use super::excerpts::Excerpts;
 use super::extract::{features, sample};
 use super::loudness::Meter;
-use crate::model::Analysis;
+use crate::model::{Analysis, Ends};
 use crate::units::{Frames, CHANNELS, SAMPLE_RATE};
 
 /// Lowest and highest source rates taken; others are clamped (no decoder produces them).
@@ -29,6 +32,7 @@ pub struct Analyser {
     pending: Vec<f32>,
     meter: Meter,
     excerpts: Excerpts,
+    beats: BeatCapture,
     /// Source frames analysed so far.
     frames: u64,
 }
@@ -48,6 +52,7 @@ impl Analyser {
             pending: Vec::with_capacity(block * CHANNELS),
             meter: Meter::new(rate),
             excerpts: Excerpts::new(rate, block, expected),
+            beats: BeatCapture::new(rate),
             frames: 0,
         }
     }
@@ -77,12 +82,36 @@ impl Analyser {
         let (rate, block, frames) = (self.rate, self.block as u64, self.frames);
         let measured = self.meter.finish();
         let duration = drift_frames(frames, rate);
-        let (cue_in, cue_out) = match audible_blocks(&measured.blocks, measured.integrated) {
+        let features = features(&self.excerpts.finish());
+        let audible = audible_blocks(&measured.blocks, measured.integrated);
+        let edge = |b: usize| (b as u64 * block).min(frames);
+        let (cue_in, cue_out) = match &audible {
             Some(blocks) => (
-                drift_frames(blocks.start as u64 * block, rate),
-                drift_frames((blocks.end as u64 * block).min(frames), rate),
+                drift_frames(edge(blocks.start), rate),
+                drift_frames(edge(blocks.end), rate),
             ),
             None => (Frames::ZERO, duration),
+        };
+        let (ends, beats) = match audible {
+            Some(blocks) => {
+                let found = ends::find(&measured.blocks, measured.integrated, blocks.clone());
+                let at = |b: usize| drift_frames(edge(b), rate).clamp(cue_in, cue_out);
+                let intro_end = at(found.intro_end);
+                let ends = Ends {
+                    intro_end,
+                    outro_start: at(found.outro_start).max(intro_end),
+                    cold_start: found.cold_start,
+                    cold_end: found.cold_end,
+                };
+                let beats = (features.beat_strength > 0.0)
+                    .then(|| {
+                        self.beats
+                            .finish(edge(blocks.start), edge(blocks.end), features.bpm)
+                    })
+                    .flatten();
+                (Some(ends), beats)
+            }
+            None => (None, None),
         };
         Analysis {
             duration,
@@ -91,14 +120,19 @@ impl Analyser {
             loudness_range: measured.range,
             cue_in,
             cue_out,
-            features: Some(features(&self.excerpts.finish())),
-            ends: None,
-            beats: None,
+            features: Some(features),
+            ends,
+            beats,
         }
     }
 
     fn process(&mut self) {
         self.meter.push(&self.pending);
+        let audible = self
+            .meter
+            .last_block()
+            .is_some_and(|l| l > ABSOLUTE_THRESHOLD.0);
+        self.beats.push(&self.pending, audible);
         self.excerpts.push(&self.pending);
         self.frames += (self.pending.len() / CHANNELS) as u64;
         self.pending.clear();

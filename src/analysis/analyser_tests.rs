@@ -16,10 +16,13 @@ fn run(rate: u32, pcm: &[f32], piece: usize, expected: Option<Frames>) -> Analys
 fn the_result_does_not_depend_on_how_the_input_is_split() {
     let mut pcm = silence(1.3);
     pcm.extend(drums(Pattern::KickAndHat, 120.0, 8.0, 3));
+    pcm.extend(drums(Pattern::Clicks, 120.0, 12.0, 4));
     pcm.extend(white(1.1, 0.05, 2));
     pcm.push(0.25); // half a frame at the end
     let expected = Some(Frames((pcm.len() / 2) as u64));
     let whole = run(SAMPLE_RATE, &pcm, pcm.len(), expected);
+    // Ends and a beat grid are there to compare.
+    assert!(whole.ends.is_some() && whole.beats.is_some(), "{whole:?}");
     for piece in [1, 2, 3, 5, 64, 1023, 4410, 8820, 8821, 65_536] {
         assert_eq!(
             run(SAMPLE_RATE, &pcm, piece, expected),

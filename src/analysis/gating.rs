@@ -23,7 +23,8 @@ pub fn loudness(energy: f64) -> f64 {
     -0.691 + 10.0 * energy.log10()
 }
 
-fn energy(loudness: f64) -> f64 {
+/// The K-weighted mean-square energy of a loudness in LUFS (the inverse of [`loudness`]).
+pub fn energy(loudness: f64) -> f64 {
     10f64.powf((loudness + 0.691) / 10.0)
 }
 

@@ -82,6 +82,11 @@ impl Meter {
         }
     }
 
+    /// Loudness in LUFS of the last completed block (unfloored), if any.
+    pub fn last_block(&self) -> Option<f64> {
+        self.energies.last().map(|&e| gating::loudness(e))
+    }
+
     pub fn finish(mut self) -> Loudness {
         let whole = self.energies.len();
         if self.in_block > 0 {

@@ -1,11 +1,14 @@
 //! Pure analysis of decoded audio (interleaved stereo f32 at the source's rate): loudness, true
-//! peak, loudness range, cue points and audio features, streamed through an [`Analyser`] in
+//! peak, loudness range, cue points, the two ends and the beat grid, and audio features, streamed through an [`Analyser`] in
 //! bounded memory. No I/O; the scanner decodes and feeds it.
 mod analyser;
+mod beats;
 pub mod cues;
+mod ends;
 mod excerpts;
 mod extract;
 mod gating;
+mod grid;
 mod key;
 pub mod loudness;
 mod onset;
@@ -17,10 +20,10 @@ mod true_peak;
 pub use analyser::Analyser;
 pub use extract::extract;
 
-/// Version of [`extract`]'s results. Bump it when they change (or when `Features` changes
-/// shape): the store keeps the version each track was analysed with, and the next scan
-/// analyses older tracks again.
-pub const FEATURES_VERSION: i64 = 3;
+/// Version of [`extract`]'s results and of the analysis around them (4: ends and beat grid).
+/// Bump it when they change (or when `Features` changes shape): the store keeps the version
+/// each track was analysed with, and the next scan analyses older tracks again.
+pub const FEATURES_VERSION: i64 = 4;
 
 use crate::model::Analysis;
 use crate::units::{Frames, CHANNELS, SAMPLE_RATE};

@@ -9,36 +9,53 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ends {
-    /// Where the intro has reached the track's body: the start of the first stretch whose
-    /// short-term loudness is within [`FALL_LU`] of the integrated loudness. Equal to cue-in
-    /// when the track starts at full level.
+    /// Where the intro has reached the track's body: the start of the first 100 ms block whose
+    /// short-term loudness (the 3 s up to and including it, not reaching before cue-in) is
+    /// within [`FALL_LU`] of the integrated loudness. Equal to cue-in when the track starts at
+    /// full level; a fade-in's end (to a block or so, before it at a fast fade).
     pub intro_end: Frames,
-    /// Where the ending starts to fall for good: after this the short-term loudness never
-    /// again comes within [`FALL_LU`] of the integrated loudness. Equal to cue-out when the
-    /// track plays at full level to its end.
+    /// Where the ending starts to fall for good: the end of the last 100 ms block whose
+    /// short-term loudness (the 3 s from it on, not reaching past cue-out) is within
+    /// [`FALL_LU`] of the integrated loudness; every 3 s after it is quieter. Equal to cue-out
+    /// (or a block before it) when the track plays at full level to its end; at a fade-out's
+    /// start (within a few tenths of a second, later for a slow fade). Never before
+    /// `intro_end`; both lie within cue-in … cue-out.
     pub outro_start: Frames,
     /// The track starts at full level within [`COLD_SECS`] of its cue-in (no fade-in of its
-    /// own, nothing quiet to overlap).
+    /// own, nothing quiet to overlap): a 400 ms window starting in the first 0.5 s after cue-in
+    /// has a momentary loudness within [`FALL_LU`] of the integrated loudness.
     pub cold_start: bool,
     /// The track goes from full level to silence within [`COLD_SECS`] (a cold ending, not to
-    /// be faded over).
+    /// be faded over): a 400 ms window ending in the last 0.5 s before cue-out (where the level
+    /// falls under the audible threshold of `analysis::cues`) is within [`FALL_LU`].
     pub cold_end: bool,
 }
 
 /// The beat, where the track has one: a beat near each end and the period between beats, so a
-/// transition can place the incoming track's beats on the outgoing track's.
+/// transition can place the incoming track's beats on the outgoing track's. Measured on the
+/// first and last 30 s of music (onsets at 1.45 ms resolution, a grid fitted by least squares),
+/// at the tempo level of the track's `Features::bpm`; a track gets one only when both ends
+/// have a steady beat (confidence ≥ 0.5) and their periods agree within 1 %.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BeatGrid {
-    /// File frame of the first beat (the first downbeat where the bar is clear).
+    /// File frame of the first beat with an onset in the first 30 s after cue-in: the first
+    /// downbeat when one beat in four is clearly accented (the strongest in most bars),
+    /// otherwise the first beat, which may be any beat of the bar.
     pub first_beat: f64,
-    /// File frame of the last beat before the ending; the grid is re-anchored here for the
-    /// outgoing side of a transition, so a slightly wrong period does not add up over a whole
-    /// track.
+    /// File frame of the last beat with an onset in the last 30 s before cue-out (the last
+    /// downbeat when the bar is clear, as for `first_beat`); the grid is re-anchored here for
+    /// the outgoing side of a transition, so a slightly wrong period does not add up over a
+    /// whole track.
     pub last_beat: f64,
-    /// Frames between beats (fractional: 120 BPM is 22,050).
+    /// Frames between beats (fractional: 120 BPM is 22,050). When both ends agree, the span
+    /// from `first_beat` to `last_beat` divided by the whole number of beats in it; else the
+    /// mean of the two ends' own periods.
     pub period: f64,
-    /// How well the grid fits the track's onsets, 0 (no pulse) … 1 (a click track).
+    /// How well the grid fits the track's onsets, 0 (no pulse) … 1 (a click track): at each
+    /// end, the share of beats that have an onset times the share of onset strength on beats
+    /// or half-beats (within 15 ms); the lower end's, lowered further when the two ends'
+    /// periods differ.
     pub confidence: f64,
 }
 

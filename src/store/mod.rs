@@ -62,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
     marks::MIGRATION,
     // 7: disc and track number of tracks and files.
     files::ALBUM_MIGRATION,
+    // 8: each track's ends and beat grid, for transitions.
+    tracks::ENDS_MIGRATION,
 ];
 
 /// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable

@@ -2,8 +2,8 @@
 //! and how scan results are written to them (`files.rs` reads the `files` table).
 use super::{Store, StoreError};
 use crate::analysis::FEATURES_VERSION;
-use crate::model::Features;
 use crate::model::{Analysis, Tags, Track, TrackId};
+use crate::model::{BeatGrid, Ends, Features};
 use crate::units::{Db, Frames};
 use rusqlite::{params, OptionalExtension, Row};
 use std::collections::HashSet;
@@ -70,9 +70,15 @@ pub(super) const FEATURES_MIGRATION: &str = "
     ALTER TABLE tracks ADD COLUMN features TEXT NULL;
     ALTER TABLE tracks ADD COLUMN features_version INTEGER NOT NULL DEFAULT 0;";
 
+/// The schema change for transitions: JSON of each track's [`Ends`] and [`BeatGrid`] (NULL when
+/// not measured: tracks analysed before [`FEATURES_VERSION`] 4, silence, or no steady beat).
+pub(super) const ENDS_MIGRATION: &str = "
+    ALTER TABLE tracks ADD COLUMN ends TEXT NULL;
+    ALTER TABLE tracks ADD COLUMN beats TEXT NULL;";
+
 const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames, t.loudness, \
      t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features, t.disc, \
-     t.track_number";
+     t.track_number, t.ends, t.beats";
 
 impl Store {
     /// Ids of every track analysed completely by this Drift (features of the current
@@ -104,12 +110,9 @@ impl Store {
                 id, tags, analysis, ..
             } = change
             {
-                let features = match &analysis.features {
-                    Some(f) => Some(serde_json::to_string(f).map_err(|e| {
-                        StoreError::BadData(format!("cannot store the features of {id}: {e}"))
-                    })?),
-                    None => None,
-                };
+                let features = json(id, "features", &analysis.features)?;
+                let ends = json(id, "ends", &analysis.ends)?;
+                let beats = json(id, "beat grid", &analysis.beats)?;
                 let version = if features.is_some() {
                     FEATURES_VERSION
                 } else {
@@ -118,8 +121,8 @@ impl Store {
                 tx.prepare_cached(
                     "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness,
                          true_peak, loudness_range, cue_in, cue_out, analysed_at, features,
-                         features_version, disc, track_number)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                         features_version, disc, track_number, ends, beats)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                          artist = excluded.artist, album = excluded.album,
                          disc = excluded.disc, track_number = excluded.track_number,
@@ -128,7 +131,8 @@ impl Store {
                          loudness_range = excluded.loudness_range, cue_in = excluded.cue_in,
                          cue_out = excluded.cue_out, analysed_at = excluded.analysed_at,
                          features = excluded.features,
-                         features_version = excluded.features_version",
+                         features_version = excluded.features_version,
+                         ends = excluded.ends, beats = excluded.beats",
                 )?
                 .execute(params![
                     id.0,
@@ -146,6 +150,8 @@ impl Store {
                     version,
                     tags.disc,
                     tags.number,
+                    ends,
+                    beats,
                 ])?;
             }
         }
@@ -280,11 +286,25 @@ pub(super) fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
     })
 }
 
-/// Stored features, or `None` (the track plays, and the drift walk passes it by) when they
-/// cannot be read: written by a Drift whose [`Features`] had other fields.
-fn features_from(id: &TrackId, json: &str) -> Option<Features> {
+/// A measurement as JSON for its column (NULL for none).
+fn json<T: serde::Serialize>(
+    id: &TrackId,
+    what: &str,
+    value: &Option<T>,
+) -> Result<Option<String>, StoreError> {
+    value
+        .as_ref()
+        .map(|v| serde_json::to_string(v))
+        .transpose()
+        .map_err(|e| StoreError::BadData(format!("cannot store the {what} of {id}: {e}")))
+}
+
+/// A stored measurement (features, ends, beat grid), or `None` when it cannot be read (written
+/// by a Drift whose type had other fields): the track plays without it (the drift walk passes
+/// it by, transitions fall back to the cue points).
+fn stored<T: serde::de::DeserializeOwned>(id: &TrackId, what: &str, json: &str) -> Option<T> {
     serde_json::from_str(json)
-        .inspect_err(|e| tracing::warn!(track = %id, "unreadable stored features: {e}"))
+        .inspect_err(|e| tracing::warn!(track = %id, "unreadable stored {what}: {e}"))
         .ok()
 }
 
@@ -303,9 +323,15 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
     let id = TrackId(row.get(0)?);
     let (loudness, true_peak, loudness_range) = (row.get(5)?, row.get(6)?, row.get(7)?);
     let path = PathBuf::from(row.get::<_, String>(10)?);
-    let features = row
+    let features: Option<Features> = row
         .get::<_, Option<String>>(11)?
-        .and_then(|json| features_from(&id, &json));
+        .and_then(|json| stored(&id, "features", &json));
+    let ends: Option<Ends> = row
+        .get::<_, Option<String>>(14)?
+        .and_then(|json| stored(&id, "ends", &json));
+    let beats: Option<BeatGrid> = row
+        .get::<_, Option<String>>(15)?
+        .and_then(|json| stored(&id, "beat grid", &json));
     Ok((|| {
         Ok(Track {
             id,
@@ -319,8 +345,8 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
                 cue_in: frames_from(cue_in, "cue_in")?,
                 cue_out: frames_from(cue_out, "cue_out")?,
                 features,
-                ends: None,
-                beats: None,
+                ends,
+                beats,
             },
         })
     })())

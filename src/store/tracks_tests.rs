@@ -1,6 +1,6 @@
 //! Tests of the library tables: applying scan results and reading tracks, files and failures.
 use super::*;
-use crate::model::Mode;
+use crate::model::{BeatGrid, Ends, Mode};
 
 fn stat(path: &str) -> FileStat {
     FileStat {
@@ -40,8 +40,18 @@ fn analysis() -> Analysis {
             mode: Mode::Minor,
             key_strength: 0.75,
         }),
-        ends: None,
-        beats: None,
+        ends: Some(Ends {
+            intro_end: Frames(8820),
+            outro_start: Frames(400_000),
+            cold_start: true,
+            cold_end: false,
+        }),
+        beats: Some(BeatGrid {
+            first_beat: 4410.25,
+            last_beat: 4410.25 + 17.0 * 22_050.5,
+            period: 22_050.5,
+            confidence: 0.875,
+        }),
     }
 }
 
@@ -238,4 +248,24 @@ fn disc_and_track_number_round_trip_and_reuse_updates_them() {
         }])
         .unwrap();
     assert_eq!(store.tracks().unwrap()[0].tags, renumbered);
+}
+
+#[test]
+fn rows_from_before_ends_and_unreadable_ones_read_as_none() {
+    let mut store = Store::open_in_memory().unwrap();
+    store.apply(&[analysed("/m/a.flac", "aaa", "A")]).unwrap();
+    // A row as migration 8 leaves one analysed before it: NULL ends and beats.
+    store
+        .conn
+        .execute("UPDATE tracks SET ends = NULL, beats = NULL", [])
+        .unwrap();
+    let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
+    assert_eq!((a.analysis.ends, a.analysis.beats), (None, None));
+    assert_eq!(a.analysis.features, analysis().features);
+    store
+        .conn
+        .execute("UPDATE tracks SET ends = '{\"fade\": 1}', beats = '[1'", [])
+        .unwrap();
+    let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
+    assert_eq!((a.analysis.ends, a.analysis.beats), (None, None));
 }
