@@ -23,9 +23,12 @@ pub struct BlockEnds {
     /// The end of the last block whose short-term loudness (the 3 s starting with it) is
     /// within [`FALL_LU`]: after it every 3 s is quieter.
     pub outro_start: usize,
-    /// A 400 ms window starting within [`COLD_SECS`] of cue-in is within [`FALL_LU`].
+    /// A 400 ms window wholly within the first [`COLD_SECS`] after cue-in is within
+    /// [`FALL_LU`].
     pub cold_start: bool,
-    /// A 400 ms window ending within [`COLD_SECS`] of cue-out is within [`FALL_LU`].
+    /// A 400 ms window wholly within the last [`COLD_SECS`] before cue-out is within
+    /// [`FALL_LU`]. (A window merely ending there would reach back into a quick 1–2 s fade
+    /// and call it cold.)
     pub cold_end: bool,
 }
 
@@ -59,8 +62,9 @@ pub fn find(blocks: &[Db], integrated: Db, audible: Range<usize>) -> BlockEnds {
     BlockEnds {
         intro_end,
         outro_start,
-        cold_start: (ai..ai + cold).any(|i| i < zi && loud(i, i + momentary)),
-        cold_end: (zi - cold..zi).any(|i| i >= ai && loud(i + 1 - momentary, i + 1)),
+        cold_start: (ai..=ai + cold - momentary).any(|i| i < zi && loud(i, i + momentary)),
+        cold_end: (zi - cold + momentary..=zi)
+            .any(|i| i - momentary >= ai && loud(i - momentary, i)),
     }
 }
 

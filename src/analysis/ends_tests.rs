@@ -72,6 +72,21 @@ fn a_ten_second_fade_out_is_found_where_it_starts_and_is_not_cold() {
     assert_eq!(ends.intro_end, a.cue_in);
 }
 
+/// A quick 1.5 s fade (linear in amplitude, as the demo's ordinary endings are) is not cold:
+/// it is loud within 0.5 s of its cue-out only if a window reaches back into its start.
+#[test]
+fn a_quick_fade_is_not_a_cold_end() {
+    let pcm = shaped(21.5, 4, |t| {
+        if t < 20.0 {
+            0.0
+        } else {
+            20.0 * ((21.5 - t) / 1.5).max(1e-4).log10()
+        }
+    });
+    let ends = analyse(&pcm).ends.expect("ends");
+    assert!(!ends.cold_end, "{ends:?}");
+}
+
 #[test]
 fn a_dead_stop_is_a_cold_end_with_the_outro_at_cue_out() {
     let mut pcm = shaped(20.03, 2, |_| 0.0);

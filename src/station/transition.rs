@@ -134,10 +134,17 @@ pub fn plan(out: &Track, inc: &Track, cfg: &MixConfig) -> TransitionPlan {
     }
     let sides = Sides::of(a, b, cfg);
     if sides.cold_end {
-        let overlap = COLD_OVERLAP.min(sides.cap);
-        return sides.place(TransitionKind::Cold, a.cue_out - overlap, overlap, b.cue_in);
+        // A quiet intro swells under the ending (at full gain, the ending unfaded) so that its
+        // body arrives as the ending stops; anything else starts on the last hit's decay.
+        let overlap = sides
+            .quiet_intro
+            .unwrap_or(Frames::ZERO)
+            .max(COLD_OVERLAP)
+            .min(sides.cap);
+        let entry = sides.intro_entry(b, overlap);
+        return sides.place(TransitionKind::Cold, a.cue_out - overlap, overlap, entry);
     }
-    let loud = sides.by_loudness(a, b.cue_in);
+    let loud = sides.by_loudness(a, b);
     beat_aligned(a, b, &sides, loud.start).unwrap_or(loud)
 }
 
@@ -181,27 +188,41 @@ impl Sides {
         }
     }
 
-    /// Rule 4: the transition chosen by the two tracks' loudness at their ends.
-    fn by_loudness(&self, a: &Analysis, entry: Frames) -> TransitionPlan {
+    /// Rule 4: the transition chosen by the two tracks' loudness at their ends. The two quiet
+    /// parts overlap and the two bodies meet: the incoming track's intro (at full gain) plays
+    /// under the outgoing track's last full-level moments, so its body arrives where the
+    /// outgoing one starts to fall — its own natural fade-out, or the fade this transition
+    /// gives it (the ordinary crossfade, or a short one before a cold start). Where the cap
+    /// cuts this short, the incoming track enters later in its intro, not earlier in the mix.
+    fn by_loudness(&self, a: &Analysis, b: &Analysis) -> TransitionPlan {
         let end = a.cue_out;
-        let (kind, start, overlap) = if let Some(outro) = self.natural_fade {
-            let start = outro.max(self.earliest).min(end);
-            (
-                TransitionKind::Crossfade,
-                start,
-                (end - start).min(self.cap),
-            )
-        } else if let Some(intro) = self.quiet_intro {
-            let overlap = intro.min(self.cap).max(self.crossfade.min(self.cap));
-            (TransitionKind::Crossfade, end - overlap, overlap)
-        } else if self.cold_start {
-            let overlap = PUNCH_OVERLAP.min(self.cap);
-            (TransitionKind::Cold, end - overlap, overlap)
-        } else {
-            let overlap = self.crossfade.min(self.cap);
-            (TransitionKind::Crossfade, end - overlap, overlap)
+        let fall = match self.natural_fade {
+            Some(outro) => end - outro.max(self.earliest).min(end),
+            None if self.cold_start => PUNCH_OVERLAP.min(self.cap),
+            None => self.crossfade.min(self.cap),
         };
-        self.place(kind, start, overlap, entry)
+        // The fall comes first (a long natural fade-out cut by the cap ends in the tail fade),
+        // then as much of the intro as still fits.
+        let overlapped_fall = fall.min(self.cap);
+        let lead = self
+            .quiet_intro
+            .unwrap_or(Frames::ZERO)
+            .min(self.cap - overlapped_fall);
+        let overlap = overlapped_fall + lead;
+        let kind = if self.cold_start && self.natural_fade.is_none() {
+            TransitionKind::Cold
+        } else {
+            TransitionKind::Crossfade
+        };
+        let start = (end - fall).saturating_sub(lead);
+        self.place(kind, start, overlap, self.intro_entry(b, lead))
+    }
+
+    /// Where the incoming track enters so that `lead` of its quiet intro plays before its body
+    /// (all of it when `lead` is as long as the intro).
+    fn intro_entry(&self, b: &Analysis, lead: Frames) -> Frames {
+        let rise = self.quiet_intro.unwrap_or(Frames::ZERO);
+        b.cue_in + rise.saturating_sub(lead)
     }
 
     /// A plan with the fades these ends call for over an overlap of `overlap` from `start`.
@@ -216,16 +237,21 @@ impl Sides {
             DECLICK
         } else if self.natural_fade.is_some() {
             TAIL_FADE
+        } else if self.cold_start {
+            PUNCH_OVERLAP
         } else if self.quiet_intro.is_some() {
             self.crossfade
         } else {
             overlap
         };
-        let fade_in = if self.quiet_intro.is_some() || self.cold_start {
-            DECLICK
-        } else {
-            overlap
-        };
+        // Under a natural fade-out the incoming track comes in at full level: fading it in too
+        // would leave both quiet at once.
+        let fade_in =
+            if self.quiet_intro.is_some() || self.cold_start || self.natural_fade.is_some() {
+                DECLICK
+            } else {
+                overlap
+            };
         TransitionPlan {
             kind,
             start,

@@ -93,7 +93,18 @@ fn a_quiet_intro_plays_under_the_outgoing_track_at_full_gain() {
     let b = track("b", 60.0, ends(60.0, 6.0, 0.0), None);
     let p = plan(&a, &b, &cfg());
     assert_eq!(p.kind, TransitionKind::Crossfade);
-    assert_eq!(p.overlap, secs(6.0), "the intro's length");
+    // The outgoing track fades over the last crossfade (5 s); of the 6 s intro, the 3 s the
+    // 8 s cap leaves play before it, so the incoming body arrives as the fade begins.
+    assert_eq!(
+        p.overlap,
+        secs(8.0),
+        "the crossfade and what fits of the intro"
+    );
+    assert_eq!(
+        p.entry,
+        b.analysis.cue_in + secs(3.0),
+        "3 s of the intro unheard"
+    );
     assert_eq!(p.start + p.overlap, a.analysis.cue_out);
     assert_eq!(p.fade_in, DECLICK);
     assert_eq!(
@@ -101,24 +112,29 @@ fn a_quiet_intro_plays_under_the_outgoing_track_at_full_gain() {
         secs(5.0),
         "the outgoing fades over the last crossfade"
     );
-    // A quiet intro under a natural fade-out: neither is faded.
+    // A quiet intro under a natural fade-out: neither is faded, and the intro's body arrives
+    // where the fall begins.
     let a = track("a", 60.0, ends(60.0, 0.0, 4.0), None);
     let p = plan(&a, &b, &cfg());
     assert_eq!((p.fade_in, p.fade_out), (DECLICK, TAIL_FADE));
+    assert_eq!(p.overlap, secs(8.0));
+    assert_eq!(p.start + secs(4.0), a.analysis.ends.unwrap().outro_start);
+    assert_eq!(p.entry, b.analysis.cue_in + secs(2.0));
 }
 
 #[test]
 fn a_cold_ending_is_not_faded_over_and_the_next_starts_on_it() {
     let a = track("a", 60.0, ends(60.0, 0.0, 0.0), None);
-    for b in [
-        track("b", 60.0, ends(60.0, 0.0, 0.0), None),
-        track("b", 60.0, ends(60.0, 8.0, 0.0), None),
-        track("b", 60.0, None, None),
+    for (b, overlap) in [
+        (track("b", 60.0, ends(60.0, 0.0, 0.0), None), COLD_OVERLAP),
+        (track("b", 60.0, None, None), COLD_OVERLAP),
+        // A quiet intro swells under the ending, unfaded, and its body arrives as it stops.
+        (track("b", 60.0, ends(60.0, 6.0, 0.0), None), secs(6.0)),
     ] {
         let p = plan(&a, &b, &cfg());
         assert_eq!(p.kind, TransitionKind::Cold);
-        assert_eq!(p.overlap, COLD_OVERLAP);
-        assert!(p.overlap <= secs(0.5));
+        assert_eq!(p.overlap, overlap);
+        assert_eq!(p.entry, b.analysis.cue_in);
         assert_eq!(p.start + p.overlap, a.analysis.cue_out, "no gap after it");
         assert_eq!(p.fade_out, DECLICK);
     }
@@ -258,5 +274,5 @@ fn a_beat_aligned_overlap_keeps_the_loudness_fades() {
     let p = plan(&a, &b, &cfg());
     assert_eq!(p.kind, TransitionKind::BeatAligned { beats: 16 });
     assert_eq!(p.fade_out, TAIL_FADE);
-    assert_eq!(p.fade_in, p.overlap);
+    assert_eq!(p.fade_in, DECLICK, "at full level under the natural fade");
 }
