@@ -66,6 +66,7 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
         );
     }
     let output = dir.path().join("mix.mp3");
+    let report_path = dir.path().join("report.json");
     let (ok, out, err) = drift(&[
         "render",
         "--library",
@@ -78,6 +79,8 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
         output.to_str().unwrap(),
         "--seed",
         "4",
+        "--report",
+        report_path.to_str().unwrap(),
     ]);
     assert!(ok, "{err}");
     assert!(
@@ -116,22 +119,48 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
 
     // Loudness per track (between crossfades) and true peak, measured on the decoded output.
     let pcm = drift::audio::decode::decode_all(&output).unwrap();
-    let played: Vec<(f64, &str)> = out
-        .lines()
-        .filter_map(|l| {
-            let (t, name) = l.trim().split_once("  ")?;
-            let (m, s) = t.split_once(':')?;
-            Some((m.parse::<f64>().ok()? * 60.0 + s.parse::<f64>().ok()?, name))
-        })
-        .collect();
-    assert!(played.len() >= 4, "{out}");
-    for w in played.windows(2) {
-        let ((start, name), (next, _)) = (w[0], w[1]);
-        let (a, b) = (start + 5.5, next - 0.5);
+    // The transition report: every transition with its kind, overlap and entry, and the
+    // mix's loudness around it.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let joins = report["transitions"].as_array().unwrap();
+    assert!(joins.len() >= 3, "{report}");
+    assert_eq!(
+        report["summary"]["transitions"].as_u64(),
+        Some(joins.len() as u64)
+    );
+    for t in joins {
+        for field in [
+            "at",
+            "overlap",
+            "entry",
+            "before",
+            "during",
+            "after",
+            "minShortTerm",
+        ] {
+            assert!(t[field].is_f64(), "{field} in {t}");
+        }
+        assert!(
+            t["kind"]["type"].is_string() && t["to"]["name"].is_string(),
+            "{t}"
+        );
+        assert!(t["silence"].as_f64().unwrap() <= 0.3, "a gap: {t}");
+    }
+    // Between two transitions one track plays alone: its level is its source's over the same
+    // span, gained to the target and through the engine's limiter (−2 dBFS ceiling; a track
+    // whose peaks are high for its loudness cannot be raised all the way).
+    let mut alone = 0;
+    for w in joins.windows(2) {
+        let (this, next) = (&w[0], &w[1]);
+        let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+        let (start, entry) = (f(this, "at"), f(this, "entry"));
+        let (a, b) = (start + f(this, "overlap") + 0.5, f(next, "at") - 0.5);
         if b - a < 3.0 {
             continue;
         }
-        // The same span of the source, where the track's cue-in is heard at `start`.
+        alone += 1;
+        let name = this["to"]["name"].as_str().unwrap();
         let source = lib
             .read_dir()
             .unwrap()
@@ -143,9 +172,7 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
             .unwrap_or_else(|| panic!("no file for {name}"));
         let raw = drift::audio::decode::decode_all(&source).unwrap();
         let analysis = drift::analysis::analyse(&raw);
-        let at = |t: f64| ((t - start) * 44_100.0) as usize + analysis.cue_in.0 as usize;
-        // Gained to the target and through the engine's limiter (−2 dBFS ceiling): a track
-        // whose peaks are high for its loudness cannot be raised all the way.
+        let at = |t: f64| ((t - start + entry) * 44_100.0) as usize;
         let mut gained = raw[at(a) * 2..at(b) * 2].to_vec();
         let gain = drift::units::Db(-16.0 - analysis.loudness.0).amplitude();
         gained.iter_mut().for_each(|s| *s *= gain);
@@ -158,6 +185,7 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
             "{name}, {a:.1}–{b:.1} s: {heard:.2} LUFS, its source gained and limited {expected:.2}"
         );
     }
+    assert!(alone >= 2, "only {alone} tracks heard alone for 3 s: {report}");
     let mut m = ebur128::EbuR128::new(2, 44_100, ebur128::Mode::TRUE_PEAK).unwrap();
     m.add_frames_f32(&pcm).unwrap();
     let tp = 20.0

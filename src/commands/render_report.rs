@@ -54,6 +54,10 @@ struct Summary {
     worst_dip_at: f64,
     /// The same, only within transitions (3 s either side of each overlap).
     worst_transition_dip_lu: f64,
+    /// The most any transition took away: its lowest short-term loudness under the quieter
+    /// of the two tracks' own next to it (LU), and where.
+    worst_dip_by_a_transition_lu: f64,
+    worst_dip_by_a_transition_at: f64,
     longest_silence_seconds: f64,
 }
 
@@ -109,6 +113,10 @@ impl Recorder {
             .filter(|t| t.measured.at > SETTLE_SECS)
             .map(|t| t.measured.min_short_term)
             .fold(target.0, f64::min);
+        let by_transition = transitions
+            .iter()
+            .filter(|t| t.measured.at > SETTLE_SECS)
+            .max_by(|a, b| a.measured.dip.total_cmp(&b.measured.dip));
         let mut kinds: Vec<(String, usize)> = Vec::new();
         for t in &transitions {
             let name = kind_name(t.kind).to_string();
@@ -129,6 +137,8 @@ impl Recorder {
             worst_dip_lu: (target.0 - worst).max(0.0),
             worst_dip_at: worst_at as f64 / 10.0,
             worst_transition_dip_lu: (target.0 - worst_transition).max(0.0),
+            worst_dip_by_a_transition_lu: by_transition.map_or(0.0, |t| t.measured.dip),
+            worst_dip_by_a_transition_at: by_transition.map_or(0.0, |t| t.measured.at),
             longest_silence_seconds: levels.longest_silence(0, levels.len()) as f64 / 10.0,
         };
         let report = Report {

@@ -37,6 +37,10 @@ pub struct Measured {
     pub after: f64,
     /// Lowest short-term loudness from 3 s before to 3 s after the overlap, LUFS.
     pub min_short_term: f64,
+    /// How far that lowest short-term loudness falls under the quieter of the two tracks'
+    /// own short-term loudness next to the overlap (the 3 s before it, the 3 s after it), LU:
+    /// what the transition itself took away (0 when it took nothing).
+    pub dip: f64,
     /// Longest run of silent 100 ms blocks from 3 s before to 3 s after, seconds.
     pub silence: f64,
 }
@@ -124,6 +128,13 @@ impl Levels {
             .momentary(start, end)
             .min_by(f64::total_cmp)
             .unwrap_or(SILENCE_FLOOR.0);
+        let min_short_term = self
+            .min_short_term(lo, hi, 0)
+            .map_or(SILENCE_FLOOR.0, |m| m.0);
+        let own = self
+            .window(start, SHORT_TERM_BLOCKS)
+            .0
+            .min(self.window(hi, SHORT_TERM_BLOCKS).0);
         Measured {
             at: at.secs(),
             overlap: overlap.secs(),
@@ -131,9 +142,8 @@ impl Levels {
             during,
             // Windows that still reach back into the overlap are not "after" it.
             after: self.mean_momentary(end + MOMENTARY_BLOCKS - 1, hi + MOMENTARY_BLOCKS - 1),
-            min_short_term: self
-                .min_short_term(lo, hi, 0)
-                .map_or(SILENCE_FLOOR.0, |m| m.0),
+            min_short_term,
+            dip: (own - min_short_term).max(0.0),
             silence: self.longest_silence(lo, hi) as f64 * BLOCK.secs(),
         }
     }
@@ -203,8 +213,10 @@ mod tests {
         assert!(gap.during < -60.0, "{gap:?}");
         // 1 s of silence in a 3 s window is −1.76 LU.
         assert!((gap.min_short_term - (-16.0 + 10.0 * (2.0f64 / 3.0).log10())).abs() < 0.05);
+        assert!((gap.dip - 1.76).abs() < 0.05, "{gap:?}");
         let steady = levels.transition(StreamPos::from_secs(30.0), Frames::from_secs(4.0));
         assert_eq!(steady.silence, 0.0);
+        assert!(steady.dip < 0.01, "{steady:?}");
         assert!((steady.min_short_term - -16.0).abs() < 0.01, "{steady:?}");
     }
 
