@@ -185,7 +185,10 @@ fn render_survives_broken_files_and_ffmpeg_decodes_it_cleanly() {
             "{name}, {a:.1}–{b:.1} s: {heard:.2} LUFS, its source gained and limited {expected:.2}"
         );
     }
-    assert!(alone >= 2, "only {alone} tracks heard alone for 3 s: {report}");
+    assert!(
+        alone >= 2,
+        "only {alone} tracks heard alone for 3 s: {report}"
+    );
     let mut m = ebur128::EbuR128::new(2, 44_100, ebur128::Mode::TRUE_PEAK).unwrap();
     m.add_frames_f32(&pcm).unwrap();
     let tp = 20.0

@@ -1,6 +1,7 @@
-//! Engine tests of beat-aligned transitions on generated click tracks (their beat grids set by
-//! hand to the clicks made): close tempi click together in the decoded output, distant tempi
-//! are not aligned, and a checkpoint inside an aligned overlap resumes sample for sample.
+//! Engine tests of beat-aligned transitions on generated click tracks, each measured by the
+//! real analysis (its grid checked against the clicks made): close tempi click together in
+//! the decoded output, distant tempi are not aligned, and a checkpoint inside an aligned
+//! overlap resumes sample for sample.
 use super::transition_tests::{first, pcm_blocks, playing_in_order, run, wav_track, SR};
 use super::*;
 use crate::model::BeatGrid;
@@ -34,10 +35,38 @@ fn clicks(bpm: f64, hz: f64, first: f64, secs: f64) -> (Vec<f64>, BeatGrid) {
     (v, grid)
 }
 
+/// The click track as a file and a track whose ends and beat grid are what analysis measures
+/// of it (checked against the clicks made: period within 0.05 %, anchors within 2 ms).
 fn click_track(dir: &Path, name: &str, bpm: f64, hz: f64, first: f64, secs: f64) -> Track {
-    let (v, grid) = clicks(bpm, hz, first, secs);
+    let (mut v, truth) = clicks(bpm, hz, first, secs);
+    // A dance track's outro: the last 4 s fade out (a click track that stops dead is a cold
+    // ending, which is never beat-mixed over).
+    let n = v.len();
+    let fade = (4.0 * SR) as usize;
+    for (i, s) in v[n - fade..].iter_mut().enumerate() {
+        *s *= 1.0 - i as f64 / fade as f64;
+    }
     let mut t = wav_track(dir, name, &v);
+    let stereo: Vec<f32> = v.iter().flat_map(|&s| [s as f32, s as f32]).collect();
+    let measured = crate::analysis::analyse(&stereo);
+    let grid = measured.beats.expect("a click track has a beat grid");
+    assert!(
+        (grid.period / truth.period - 1.0).abs() < 5e-4,
+        "{grid:?} vs {truth:?}"
+    );
+    for (m, t) in [
+        (grid.first_beat, truth.first_beat),
+        (grid.last_beat, truth.last_beat),
+    ] {
+        let off = ((m - t) / truth.period)
+            .rem_euclid(1.0)
+            .min(1.0 - ((m - t) / truth.period).rem_euclid(1.0));
+        assert!(off * truth.period < 0.002 * SR, "{grid:?} vs {truth:?}");
+    }
     t.analysis.beats = Some(grid);
+    t.analysis.ends = measured.ends;
+    t.analysis.cue_in = measured.cue_in;
+    t.analysis.cue_out = measured.cue_out;
     t
 }
 
