@@ -21,6 +21,18 @@ pub struct Catalog {
     /// The tracks as points in feature space, built on first use: a snapshot that no session
     /// walks through (say, one of many published during a scan) never pays for it.
     space: OnceLock<FeatureSpace>,
+    /// How many artists and albums the snapshot holds, counted on first use.
+    kinds: OnceLock<Kinds>,
+}
+
+/// How many distinct artists and albums a catalog holds (`Track::artist_key`,
+/// `Track::album_key`), and whether every track has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kinds {
+    pub artists: usize,
+    pub every_track_has_artist: bool,
+    pub albums: usize,
+    pub every_track_has_album: bool,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -48,6 +60,7 @@ impl Catalog {
             tracks,
             by_id,
             space: OnceLock::new(),
+            kinds: OnceLock::new(),
         }
     }
 
@@ -87,6 +100,22 @@ impl Catalog {
     /// The feature space of this snapshot (built by the first caller, shared by all).
     pub fn space(&self) -> &FeatureSpace {
         self.space.get_or_init(|| FeatureSpace::build(self))
+    }
+
+    /// Its artists and albums (counted by the first caller, shared by all).
+    pub fn kinds(&self) -> Kinds {
+        *self.kinds.get_or_init(|| {
+            let artists: Vec<Option<String>> = self.tracks.iter().map(|t| t.artist_key()).collect();
+            let albums: Vec<Option<String>> = self.tracks.iter().map(|t| t.album_key()).collect();
+            let distinct =
+                |keys: &[Option<String>]| keys.iter().flatten().collect::<HashSet<_>>().len();
+            Kinds {
+                artists: distinct(&artists),
+                every_track_has_artist: artists.iter().all(Option::is_some),
+                albums: distinct(&albums),
+                every_track_has_album: albums.iter().all(Option::is_some),
+            }
+        })
     }
 }
 

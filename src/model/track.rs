@@ -87,6 +87,13 @@ impl Track {
         }
     }
 
+    /// Who the track is by, case-folded; `None` with no artist tag (the artist spacing of the
+    /// drift then does not apply to it).
+    pub fn artist_key(&self) -> Option<String> {
+        let a = self.tags.artist.trim();
+        (!a.is_empty()).then(|| a.to_lowercase())
+    }
+
     /// Which album the track is on: its album name with its artist, case-folded; `None` with no
     /// album tag. (Compilations whose artists differ per track are separate albums here.)
     pub fn album_key(&self) -> Option<String> {

@@ -126,6 +126,20 @@ pub fn candidates(
     exclude: &HashSet<usize>,
     n: usize,
 ) -> Vec<usize> {
+    candidates_where(space, from, dir, |i| exclude.contains(&i), exclude.len(), n)
+}
+
+/// [`candidates`] with the excluded tracks given by a test instead of a set (the drift's
+/// variety rules, which would otherwise be evaluated for the whole library), and about how
+/// many tracks it excludes (to size the neighbourhood searched).
+pub fn candidates_where(
+    space: &FeatureSpace,
+    from: usize,
+    dir: Direction,
+    excluded: impl Fn(usize) -> bool,
+    about_excluded: usize,
+    n: usize,
+) -> Vec<usize> {
     let Some(origin) = space.point(from) else {
         return Vec::new();
     };
@@ -146,10 +160,9 @@ pub fn candidates(
         others += 0.25 * (moved - STEP).powi(2);
         (moved, others)
     };
-    let eligible =
-        |i: usize, p: &Point| i != from && !exclude.contains(&i) && score(p).0 >= MIN_MOVE;
+    let eligible = |i: usize, p: &Point| i != from && !excluded(i) && score(p).0 >= MIN_MOVE;
     let mut found: Vec<(usize, f32)> = space
-        .nearest(&target, PROBE + exclude.len())
+        .nearest(&target, PROBE + about_excluded)
         .into_iter()
         .filter_map(|(i, _)| space.point(i).map(|p| (i, p)))
         .filter(|(i, p)| eligible(*i, p))

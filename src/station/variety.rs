@@ -5,7 +5,7 @@
 //! leaves a third of the library open) — so a walk never gets stuck.
 pub use crate::catalog::marks::{Preferences, DEFAULT_HORIZON_SECS};
 use crate::catalog::Catalog;
-use crate::model::{Track, TrackId};
+use crate::model::TrackId;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashSet, VecDeque};
 
@@ -105,12 +105,6 @@ pub fn tell_relaxed(told: &mut u8, level: Level, catalog: &Catalog, horizon_secs
     }
 }
 
-/// Lower-case artist of a track, `None` when it has none (no artist rule then).
-fn artist_key(t: &Track) -> Option<String> {
-    let a = t.tags.artist.trim();
-    (!a.is_empty()).then(|| a.to_lowercase())
-}
-
 /// Which catalog tracks a pick may take at each level, from the walk's history.
 pub struct Rules<'a> {
     catalog: &'a Catalog,
@@ -174,7 +168,7 @@ impl<'a> Rules<'a> {
         let artists = newest
             .iter()
             .take(ARTIST_GAP)
-            .filter_map(|&(i, _)| artist_key(track(i)))
+            .filter_map(|&(i, _)| track(i).artist_key())
             .collect();
         let albums = newest
             .iter()
@@ -192,6 +186,16 @@ impl<'a> Rules<'a> {
         }
     }
 
+    /// False when no track can pass `level` because its artist or album spacing excludes
+    /// every artist or album of the library (one artist's library, say): the pick goes on to
+    /// the next level at once instead of searching the whole library for nothing.
+    pub fn may_pass(&self, level: Level) -> bool {
+        let kinds = self.catalog.kinds();
+        let all_artists = kinds.every_track_has_artist && self.artists.len() >= kinds.artists;
+        let all_albums = kinds.every_track_has_album && self.albums.len() >= kinds.albums;
+        !((level.artist && all_artists) || (level.album && all_albums))
+    }
+
     /// Whether catalog track `i` may be picked at `level`.
     pub fn allows(&self, level: Level, i: usize) -> bool {
         if Some(i) == self.current || self.banned.contains(&i) {
@@ -206,7 +210,7 @@ impl<'a> Rules<'a> {
             return false;
         }
         let t = &self.catalog.tracks()[i];
-        if level.artist && artist_key(t).is_some_and(|a| self.artists.contains(&a)) {
+        if level.artist && t.artist_key().is_some_and(|a| self.artists.contains(&a)) {
             return false;
         }
         if level.album && t.album_key().is_some_and(|a| self.albums.contains(&a)) {

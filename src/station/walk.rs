@@ -4,7 +4,7 @@
 //! more), and biased by momentum — the walk keeps drifting the way it was going until the
 //! listener steers it elsewhere.
 //! Its whole state is plain data, so a checkpoint carries it and a rebuilt engine continues.
-use super::directions::{candidates, Direction};
+use super::directions::{candidates_where, Direction};
 use super::variety::{remember, tell_relaxed, Level, Played, Preferences, Rules, LEVELS};
 use crate::catalog::space::{dist2, FeatureSpace, Point, DIMS};
 use crate::catalog::Catalog;
@@ -146,7 +146,7 @@ impl WalkState {
     ) -> usize {
         let rules = Rules::new(catalog, &self.played, current, prefs);
         let mut rng = self.rng();
-        for level in LEVELS {
+        for level in LEVELS.into_iter().filter(|&l| rules.may_pass(l)) {
             if let Some(i) = self.choose_at(catalog, space, current, prefs, &rules, level, &mut rng)
             {
                 tell_relaxed(&mut self.told, level, catalog, prefs.horizon_secs);
@@ -181,7 +181,8 @@ impl WalkState {
         };
         let from = current.expect("a point implies a current track");
         if let Some(dir) = self.steer {
-            let found = candidates(space, from, dir, &rules.excluded(level), 3);
+            let excluded = |i: usize| !rules.allows(level, i);
+            let found = candidates_where(space, from, dir, excluded, rules.held(level), 3);
             if !found.is_empty() {
                 return Some(found[rng.gen_range(0..found.len())]);
             }
