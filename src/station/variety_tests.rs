@@ -254,3 +254,25 @@ fn the_history_survives_a_checkpoint_round_trip_and_an_older_drifts_state_is_rea
     assert_eq!(ids, [&cat.tracks()[5].id, &cat.tracks()[6].id, &next]);
     assert!(Arc::strong_count(&w.played) == 1);
 }
+
+/// A level whose artist or album spacing excludes every artist or album of the library is
+/// known to fail without searching; one that leaves any open, or any untagged track, is not.
+#[test]
+fn a_level_no_track_can_pass_is_known_without_a_search() {
+    let one_artist = albums_catalog(1, 2, 4, 7);
+    assert_eq!(one_artist.kinds().artists, 1);
+    assert_eq!(one_artist.kinds().albums, 2);
+    let mut w = WalkState::new(1);
+    let prefs = Preferences::default();
+    let first = w.next_with(&one_artist, None, &prefs).unwrap();
+    let current = one_artist.index_of(&first);
+    let rules = Rules::new(&one_artist, w.history(), current, &prefs);
+    assert!(!rules.may_pass(LEVELS[0]), "the only artist was just heard");
+    assert!(rules.may_pass(LEVELS[5]), "no artist or album spacing");
+    // The walk still plays on, the artist rule relaxed.
+    assert!(w.next_with(&one_artist, Some(&first), &prefs).is_some());
+    let five = albums_catalog(5, 2, 4, 7);
+    let first = five.tracks()[0].id.clone();
+    let rules = Rules::new(&five, &Default::default(), five.index_of(&first), &prefs);
+    assert!(rules.may_pass(LEVELS[0]));
+}
