@@ -7,7 +7,7 @@ pub mod cues;
 mod ends;
 mod excerpts;
 mod extract;
-mod gating;
+pub mod gating;
 mod grid;
 mod key;
 pub mod loudness;

@@ -3,6 +3,7 @@
 //! loudness around it, and any silence; and over the whole render, the distribution of overlap
 //! lengths, the share of beat-aligned transitions and the worst dip under the target. Pure: it
 //! reads the 100 ms block levels of the rendered PCM and the engine's transition records.
+use crate::analysis::gating;
 use crate::analysis::loudness::BLOCK;
 use crate::units::{Db, Frames, StreamPos};
 use serde::Serialize;
@@ -151,16 +152,16 @@ impl Levels {
 
 const SILENCE_FLOOR: Db = crate::analysis::loudness::SILENCE_FLOOR;
 
-/// K-weighted mean-square energy of a block loudness (the inverse of BS.1770's formula).
 fn energy(l: Db) -> f64 {
-    10f64.powf((l.0 + 0.691) / 10.0)
+    gating::energy(l.0)
 }
 
+/// Loudness of a mean energy, floored like the meter's levels.
 fn loudness(energy: f64) -> Db {
     if energy <= 0.0 {
         SILENCE_FLOOR
     } else {
-        Db((-0.691 + 10.0 * energy.log10()).max(SILENCE_FLOOR.0))
+        Db(gating::loudness(energy).max(SILENCE_FLOOR.0))
     }
 }
 
