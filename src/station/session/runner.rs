@@ -342,6 +342,12 @@ fn avoid_banned(shared: &Inner, mut engine: Engine) -> Engine {
         return engine;
     }
     let Some(mut fresh) = rebuilt_at_play_point(shared, &engine) else {
+        // No checkpoint to rebuild from yet (a session just restored from a snapshot taken
+        // before the ban): skip from where the engine is, only just past the play point.
+        if now_banned {
+            engine.skip();
+            cut_future(shared, &engine, "ban");
+        }
         return engine;
     };
     if next_banned(&fresh) {
