@@ -3,7 +3,7 @@ use super::*;
 use crate::audio::encode::{Bitrate, Mp3Encoder};
 
 /// (kind, payload start, end) of the boxes directly inside `data[from..to]`.
-fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)> {
+pub(crate) fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)> {
     let mut out = Vec::new();
     let mut at = from;
     while at + 8 <= to {
@@ -16,7 +16,7 @@ fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)>
     out
 }
 
-fn find(
+pub(crate) fn find(
     data: &[u8],
     from: usize,
     to: usize,
@@ -36,7 +36,7 @@ fn find(
     }
 }
 
-fn u32_at(d: &[u8], at: usize) -> u32 {
+pub(crate) fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(d[at..at + 4].try_into().unwrap())
 }
 

@@ -215,6 +215,11 @@ impl Engine {
         (StreamPos(self.mix_pos.0.saturating_sub(BLOCK)), &self.block)
     }
 
+    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
+    pub fn mix_position(&self) -> StreamPos {
+        self.mix_pos
+    }
+
     /// Ends the stream: flushes the encoder's last frames.
     pub fn finish(&mut self) -> Result<Option<Chunk>, EngineError> {
         self.encoded.clear();
