@@ -122,8 +122,8 @@ pub(super) fn init(timescale: u32, entry: &[u8], sample_duration: u32) -> Vec<u8
     [ftyp, moov].concat()
 }
 
-/// The sample entry: `mp4a` with an `esds` naming MP3 as the object type.
-fn mp4a() -> Vec<u8> {
+/// The fields every stereo audio sample entry starts with (ISO/IEC 14496-12), at `rate` Hz.
+pub(super) fn audio_entry(rate: u32) -> Vec<u8> {
     let mut entry = Vec::new();
     entry.extend([0u8; 6]); // reserved
     entry.extend(1u16.to_be_bytes()); // data reference index
@@ -131,7 +131,13 @@ fn mp4a() -> Vec<u8> {
     entry.extend(2u16.to_be_bytes()); // channels
     entry.extend(16u16.to_be_bytes()); // sample size
     entry.extend([0u8; 4]);
-    entry.extend(be32(SAMPLE_RATE << 16));
+    entry.extend(be32(rate << 16));
+    entry
+}
+
+/// The sample entry: `mp4a` with an `esds` naming MP3 as the object type.
+fn mp4a() -> Vec<u8> {
+    let entry = audio_entry(SAMPLE_RATE);
     // ES descriptor (tag 3) holding a decoder config (tag 4) and an SL config (tag 6).
     let dec_config = [
         &[OBJECT_TYPE_MP3, 0x15][..], // object type, stream type audio (5 << 2 | 1)

@@ -10,7 +10,7 @@
 //! 0xFFFFFFFF (until the next one), and the title ("Artist - Title", UTF-8) as message data.
 //! The first fragment of a response is preceded by one for the track audible at its start.
 //! MediaSource ignores `emsg`; the page reads the top-level boxes itself.
-use super::fmp4::{be32, boxed, full, init, timed_fragment_header};
+use super::fmp4::{audio_entry, be32, boxed, full, init, timed_fragment_header};
 use crate::audio::opus_encode::{OPUS_RATE, PACKET_SAMPLES};
 
 /// The `emsg` scheme of Drift's track titles.
@@ -28,14 +28,7 @@ pub fn init_segment(pre_skip: u16, input_rate: u32) -> Vec<u8> {
 
 /// The `Opus` sample entry with its `dOps` (big-endian, unlike the Ogg `OpusHead`).
 fn sample_entry(pre_skip: u16, input_rate: u32) -> Vec<u8> {
-    let mut entry = Vec::new();
-    entry.extend([0u8; 6]); // reserved
-    entry.extend(1u16.to_be_bytes()); // data reference index
-    entry.extend([0u8; 8]);
-    entry.extend(2u16.to_be_bytes()); // channels
-    entry.extend(16u16.to_be_bytes()); // sample size
-    entry.extend([0u8; 4]);
-    entry.extend(be32(OPUS_RATE << 16));
+    let entry = audio_entry(OPUS_RATE);
     let mut dops = vec![0u8, 2]; // version, output channel count
     dops.extend(pre_skip.to_be_bytes());
     dops.extend(input_rate.to_be_bytes());

@@ -170,10 +170,15 @@ fn ffprobe_reads_a_saved_fragment_stream() {
     let dur: f64 = v["format"]["duration"].as_str().unwrap().parse().unwrap();
     let want = frames.len() as f64 * 1152.0 / 44_100.0;
     assert!((dur - want).abs() < 0.03, "{dur} vs {want}");
+    ffmpeg_decode(&path);
+}
+
+/// ffmpeg's decode of a file to 16-bit PCM, which must report nothing at `-v error`.
+pub(crate) fn ffmpeg_decode(path: &std::path::Path) -> Vec<u8> {
     let dec = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args(["-f", "null", "-"])
+        .arg(path)
+        .args(["-f", "s16le", "-"])
         .output()
         .unwrap();
     assert!(
@@ -181,4 +186,5 @@ fn ffprobe_reads_a_saved_fragment_stream() {
         "{}",
         String::from_utf8_lossy(&dec.stderr)
     );
+    dec.stdout
 }
