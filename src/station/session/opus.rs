@@ -86,18 +86,20 @@ impl Session {
         if wake {
             st.opus.ask(first);
         }
-        let generation = st.generation;
-        drop(st);
-        if wake {
-            self.send(Control::Opus);
-        }
-        Ok(Listener::new(
+        // Counted before the lock is released, so the engine thread cannot stop the encoder
+        // between the look above and this listener being there.
+        let listener = Listener::new(
             self.inner.clone(),
             Codec::Opus,
             start,
             preroll,
-            generation,
-        ))
+            st.generation,
+        );
+        drop(st);
+        if wake {
+            self.send(Control::Opus);
+        }
+        Ok(listener)
     }
 }
 
@@ -133,13 +135,15 @@ pub(super) fn tend(shared: &Inner, engine: &Engine, stage: &mut Option<Stage>, n
         return;
     }
     let Some(s) = stage else { return };
+    // Under the lock: a listener joining meanwhile is counted before it looks whether the
+    // encoder runs (see `listen_opus`).
+    let mut st = shared.lock();
     if shared.opus_listeners.load(Ordering::Relaxed) > 0 {
         s.idle_since = None;
     } else if now.saturating_sub(*s.idle_since.get_or_insert(now)) >= LINGER {
         tracing::info!(session = %shared.fingerprint, "no Opus listener: stopping the Opus encoder");
         *stage = None;
         shared.opus_running.store(false, Ordering::Relaxed);
-        let mut st = shared.lock();
         let head = st.opus.ring.head();
         st.opus.ring.reset(head);
     }
@@ -201,6 +205,8 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
         } else {
             ring.reset(first);
         }
+        // Listeners from `first` on wait for this run instead of asking for another.
+        shared.opus_running.store(true, Ordering::Relaxed);
     }
     let rebuild = |cp| {
         let mut e =
@@ -213,6 +219,7 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
     let mut packets = Vec::new();
     let end = engine.mix_position();
     let mut rendered = Frames::ZERO;
+    let mut switches = 0;
     while helper.mix_position() < end {
         helper.render_block().ok()?;
         rendered += crate::station::engine::BLOCK;
@@ -224,6 +231,7 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
             let cp = &cps[next_cp];
             if cp.mix_pos == helper.mix_position() && helper.checkpoint() != *cp {
                 helper = rebuild(cp)?;
+                switches += 1;
             }
             next_cp += 1;
         }
@@ -237,6 +245,7 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
         session = %shared.fingerprint,
         from = StreamPos(Frames(first * PACKET_FRAMES)).secs(),
         rerendered = rendered.secs(),
+        switches,
         ms = started.elapsed().as_millis() as u64,
         "Opus encoder started"
     );
