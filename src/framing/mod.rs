@@ -2,6 +2,7 @@
 //! interleaved, or as fragmented MP4 (`audio/mp4`, for MediaSource engines that take MP3 only
 //! in MP4). Pure: frames in, pieces out. Audio pieces are the ring's own frames (or slices of
 //! them), so a thousand listeners share one copy; only headers and metadata are new bytes.
+use crate::audio::opus_encode::OPUS_RATE;
 pub mod fmp4;
 pub mod fmp4_opus;
 pub mod icy;
@@ -141,7 +142,9 @@ impl Framing {
             } => {
                 if *fragments == 0 {
                     static INIT: OnceLock<Bytes> = OnceLock::new();
-                    let init = || fmp4_opus::init_segment(0, crate::units::SAMPLE_RATE).into();
+                    // The encoder's input rate: the mix is resampled to 48 kHz before it (and
+                    // Chromium refuses a dOps whose rate differs from the sample entry's).
+                    let init = || fmp4_opus::init_segment(0, OPUS_RATE).into();
                     out.push(INIT.get_or_init(init).clone());
                 }
                 let end = first + frames.len() as u64;

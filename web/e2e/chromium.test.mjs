@@ -1,4 +1,4 @@
-// The page in Debian's Chromium (audio/mpeg through MediaSource) against a real `drift serve`:
+// The page in Debian's Chromium (audio/mpeg through MediaSource, `?codec=mp3`) against a real `drift serve`:
 // first sound, kill -9 and restart, going offline, refresh, skip heard at once on three pages,
 // buffer trimming, the direct fallback, and save.
 import { test, before, after } from 'node:test';
@@ -30,9 +30,13 @@ async function openPage(url, initScript) {
   const context = await browser.newContext({ acceptDownloads: true });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
+  // These tests are of the MP3 path (they compare frames with the server's MP3); the Opus
+  // path, which Chromium takes by default, is tested in opus.test.mjs.
+  const mp3 = new URL(url);
+  mp3.searchParams.set('codec', 'mp3');
   page.on('pageerror', (e) => console.error('page error:', e.message));
   if (process.env.E2E_DEBUG) page.on('console', (m) => console.log(`[page] ${m.text()}`));
-  await page.goto(url);
+  await page.goto(mp3.href);
   await page.waitForFunction(() => window.drift && window.drift.boot);
   if (process.env.E2E_DEBUG) {
     await page.evaluate(() => window.drift.ctl.addEventListener('state', (e) => console.log(`state ${e.detail.from} → ${e.detail.state}: ${e.detail.reason ?? ''} (conn ${window.drift.ctl.conn})`)));

@@ -2,7 +2,7 @@
 // tests), a real `drift serve` on a loopback port (killable with SIGKILL and restartable on the
 // same port), Debian's Chromium through playwright-core, and small polling helpers. Artifacts
 // (screenshots) go to target/e2e.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -170,6 +170,36 @@ export const CHROMIUM_ARGS = [
 export async function chromium() {
   const { chromium: pw } = await import('playwright-core');
   return pw.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+export const FIREFOX = '/usr/bin/firefox-esr';
+
+/**
+ * Debian's Firefox ESR through puppeteer-core, with a PulseAudio null sink of its own (without
+ * a sound card Firefox reports a media sink error while it plays). `close()` ends both.
+ */
+export async function firefox() {
+  const runtimeDir = mkdtempSync(join(tmpdir(), 'drift-pulse-'));
+  execFileSync('chmod', ['700', runtimeDir]);
+  const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir };
+  const r = spawnSync('pulseaudio', ['-D', '--exit-idle-time=-1', '--disallow-exit', '-n',
+    '--load=module-null-sink sink_name=null', '--load=module-native-protocol-unix'], { env, stdio: 'ignore' });
+  if (r.status !== 0) console.warn('pulseaudio did not start: Firefox may report a media sink error');
+  const puppeteer = (await import('puppeteer-core')).default;
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    env,
+    extraPrefsFirefox: { 'media.autoplay.default': 0, 'media.autoplay.blocking_policy': 0 },
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+      spawnSync('pulseaudio', ['--kill'], { env });
+    },
+  };
 }
 
 /**

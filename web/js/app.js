@@ -20,6 +20,8 @@ const audio = document.getElementById('audio');
 const view = new View(document);
 const options = {};
 if (params.get('player')) options.player = params.get('player');
+// `?codec=mp3` keeps MP3 where the page would take Opus.
+if (params.get('codec')) options.codec = params.get('codec');
 if (params.get('keep')) options.keepSeconds = Number(params.get('keep'));
 if (params.get('giveup')) options.giveUpMs = Number(params.get('giveup')) * 1000;
 const ctl = new StreamController(audio, { ...options, initialState: 'loading' });
@@ -171,6 +173,7 @@ function play() {
   ctl.start({
     streamUrl: boot.streamUrl,
     fmp4Url: boot.fmp4Url,
+    opusMp4Url: boot.streams?.find((s) => s.codec === 'opus' && s.container === 'mp4')?.url,
     instanceId: boot.instanceId,
     probe: () => bootstrap(boot.fingerprint),
   });

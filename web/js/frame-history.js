@@ -3,12 +3,24 @@
 // Pure: no DOM, tested with node --test.
 import { concatBytes } from './bytes.js';
 
+/**
+ * The frame grid of a stream whose frames are `samples` long at 44.1 kHz: `secs` per frame,
+ * `indexOf(pos)` the frame a stream position (seconds) falls on (robust to rounding in
+ * transit) and `posOf(idx)` the position at which frame `idx` starts.
+ */
+export function frameGrid(samples) {
+  const secs = samples / 44100;
+  return { secs, indexOf: (pos) => Math.round(pos / secs), posOf: (idx) => idx * secs };
+}
+
+/** MP3 frames (1152 samples) and Opus packets (20 ms: 882 samples of the 44.1 kHz timeline). */
+export const MP3_GRID = frameGrid(1152);
+export const OPUS_GRID = frameGrid(882);
+
 /** Seconds per MP3 frame of every Drift stream (1152 samples at 44.1 kHz). */
-export const FRAME_SECS = 1152 / 44100;
-/** The frame index a stream position (seconds) falls on, robust to rounding in transit. */
-export const indexOf = (pos) => Math.round(pos / FRAME_SECS);
-/** The stream position (seconds) at which frame `idx` starts. */
-export const posOf = (idx) => idx * FRAME_SECS;
+export const FRAME_SECS = MP3_GRID.secs;
+export const indexOf = MP3_GRID.indexOf;
+export const posOf = MP3_GRID.posOf;
 /**
  * The stream position (seconds) in an `X-Drift-Position` response header: 0 when the header is
  * missing (a proxy that drops it), null when it cannot be a position (not a number, negative,
@@ -22,9 +34,13 @@ export function parsePosition(header) {
 }
 
 export class FrameHistory {
-  /** `keepSeconds`: how much already-heard audio is kept behind the play point. */
-  constructor(keepSeconds = 60) {
+  /**
+   * `keepSeconds`: how much already-heard audio is kept behind the play point; `grid`: the
+   * stream's frame grid (MP3 frames, or Opus packets).
+   */
+  constructor(keepSeconds = 60, grid = MP3_GRID) {
     this.keepSeconds = keepSeconds;
+    this.grid = grid;
     this.frames = []; // { idx, bytes }, strictly increasing idx
   }
 
@@ -51,17 +67,19 @@ export class FrameHistory {
 
   /** Forgets heard frames older than `keepSeconds` before the play point `playPos`. */
   trim(playPos) {
-    const oldest = indexOf(playPos - this.keepSeconds);
+    const oldest = this.grid.indexOf(playPos - this.keepSeconds);
     let k = 0;
     while (k < this.frames.length && this.frames[k].idx < oldest) k++;
     if (k > 0) this.frames.splice(0, k);
   }
 
   /**
-   * The last `seconds` before `playPos` as one MP3 byte string starting on a frame boundary,
-   * with the position of its first frame; only contiguous frames (a gap ends the clip early).
+   * The last `seconds` before `playPos` as one byte string starting on a frame boundary (an
+   * MP3 file, for an MP3 history), with the position of its first frame; only contiguous
+   * frames (a gap ends the clip early).
    */
   clip(playPos, seconds) {
+    const { indexOf, posOf, secs } = this.grid;
     const end = indexOf(playPos);
     const start = indexOf(playPos - seconds);
     const picked = [];
@@ -76,7 +94,7 @@ export class FrameHistory {
     return {
       bytes: picked.length ? concatBytes(picked.map((f) => f.bytes)) : new Uint8Array(0),
       start: picked.length ? posOf(picked[0].idx) : playPos,
-      seconds: picked.length * FRAME_SECS,
+      seconds: picked.length * secs,
     };
   }
 }

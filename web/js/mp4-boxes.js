@@ -1,7 +1,9 @@
-// Reading Drift's fragmented MP4 stream (`audio/mp4; codecs="mp3"`, for Firefox's MediaSource):
-// splits the byte stream into top-level boxes, keeps the init segment, and turns each
-// moof + mdat pair into bytes for appendBuffer plus the MP3 frames inside with their stream
-// positions, so the player trims and splices this stream the same way as the plain MP3 one.
+// Reading Drift's fragmented MP4 streams (`audio/mp4; codecs="mp3"` for Firefox's MediaSource,
+// `audio/mp4; codecs="opus"` for every MediaSource that takes Opus): splits the byte stream
+// into top-level boxes, keeps the init segment, and turns each moof + mdat pair into bytes for
+// appendBuffer plus the frames (MP3 frames or Opus packets) inside with their stream positions,
+// so the player trims and splices these streams the same way as the plain MP3 one; `emsg`
+// boxes of Drift's title scheme become titles at their stream position.
 // Pure: the same boxes come out however the input is split into chunks.
 import { concatBytes } from './bytes.js';
 
@@ -87,6 +89,35 @@ function root(bytes) {
   const h = boxHeader(bytes, 0);
   if (h === null || h.size !== bytes.length) throw new RangeError('not exactly one MP4 box');
   return { type: h.type, start: 0, end: h.size, body: h.headerLength };
+}
+
+/** The `emsg` scheme of Drift's track titles ("Artist - Title" as the message data). */
+export const TITLE_SCHEME = 'urn:drift:title';
+
+/**
+ * A title from an `emsg` box (version 1: timescale, 64-bit presentation time, duration, id,
+ * scheme and value as C strings, then the message) of Drift's title scheme: `{time, title}`
+ * with `time` in seconds; null for another scheme or version.
+ * @param {Uint8Array} bytes the whole box
+ */
+export function parseEmsg(bytes) {
+  const box = root(bytes);
+  need(box, 24);
+  if (bytes[box.body] !== 1) return null;
+  const timescale = u32(bytes, box.body + 4);
+  const time = u64(bytes, box.body + 8);
+  let at = box.body + 24;
+  const cstring = () => {
+    const end = bytes.indexOf(0, at);
+    if (end < 0 || end >= box.end) throw new RangeError('truncated emsg');
+    const text = new TextDecoder().decode(bytes.subarray(at, end));
+    at = end + 1;
+    return text;
+  };
+  const scheme = cstring();
+  cstring(); // value
+  if (scheme !== TITLE_SCHEME || timescale === 0) return null;
+  return { time: time / timescale, title: new TextDecoder().decode(bytes.subarray(at, box.end)) };
 }
 
 export class BoxSplitter {
@@ -331,16 +362,22 @@ export class Mp4Reader {
   /**
    * Adds bytes. `init` is the ftyp + moov (for the first appendBuffer) once the moov is
    * complete, else null; each fragment is a moof with its mdat, ready for appendBuffer, with
-   * the frames inside. Boxes outside that shape (an mdat without a moof) are dropped.
+   * the frames inside; `titles` come from `emsg` boxes. Boxes outside that shape (an mdat
+   * without a moof) are dropped.
    * @param {Uint8Array} chunk
    * @returns {{init: Uint8Array|null, fragments: Array<{bytes: Uint8Array, baseTime: number,
-   *   frames: Array<{pos: number, duration: number, bytes: Uint8Array}>}>}}
+   *   frames: Array<{pos: number, duration: number, bytes: Uint8Array}>}>,
+   *   titles: Array<{time: number, title: string}>}}
    */
   push(chunk) {
     let init = null;
     const fragments = [];
+    const titles = [];
     for (const box of this.splitter.push(chunk)) {
-      if (box.type === 'moov') {
+      if (box.type === 'emsg' && this.moof === null) {
+        const t = parseEmsg(box.bytes);
+        if (t) titles.push(t);
+      } else if (box.type === 'moov') {
         const info = readInit(box.bytes);
         this.timescale = info.timescale;
         this.defaults = { sampleDuration: info.sampleDuration, sampleSize: info.sampleSize };
@@ -371,6 +408,6 @@ export class Mp4Reader {
         this.preamble = [box.bytes];
       }
     }
-    return { init, fragments };
+    return { init, fragments, titles };
   }
 }

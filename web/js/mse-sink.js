@@ -4,18 +4,28 @@
 // QuotaExceededError without losing what waits to be appended, and cuts the future on splice.
 import { AppendQueue } from './append-queue.js';
 
-/** Which path this browser can take: probe MediaSource, never sniff the user agent. */
-export function chooseMode(win, forced) {
+/**
+ * Which path this browser can take: probe MediaSource, never sniff the user agent. Opus (in
+ * fMP4) where MediaSource takes it and the server offers it (`opus`), unless `codec` is 'mp3';
+ * else MP3 as it is, else MP3 in fMP4; else the direct `<audio src>` fallback. `codec` says
+ * which frames the stream carries.
+ */
+export function chooseMode(win, forced, { codec = 'auto', opus = false } = {}) {
   const MS = win.ManagedMediaSource || win.MediaSource;
+  const managed = !!win.ManagedMediaSource;
   if (forced !== 'direct' && MS && typeof MS.isTypeSupported === 'function') {
+    const opusMime = 'audio/mp4; codecs="opus"';
+    if (opus && codec !== 'mp3' && MS.isTypeSupported(opusMime)) {
+      return { kind: 'mse', format: 'mp4', codec: 'opus', mime: opusMime, managed };
+    }
     if (forced !== 'mp4' && MS.isTypeSupported('audio/mpeg')) {
-      return { kind: 'mse', format: 'mp3', mime: 'audio/mpeg', managed: !!win.ManagedMediaSource };
+      return { kind: 'mse', format: 'mp3', codec: 'mp3', mime: 'audio/mpeg', managed };
     }
     if (MS.isTypeSupported('audio/mp4; codecs="mp3"')) {
-      return { kind: 'mse', format: 'mp4', mime: 'audio/mp4; codecs="mp3"', managed: !!win.ManagedMediaSource };
+      return { kind: 'mse', format: 'mp4', codec: 'mp3', mime: 'audio/mp4; codecs="mp3"', managed };
     }
   }
-  return { kind: 'direct', format: 'mp3', mime: 'audio/mpeg', managed: false };
+  return { kind: 'direct', format: 'mp3', codec: 'mp3', mime: 'audio/mpeg', managed: false };
 }
 
 export class MseSink extends EventTarget {

@@ -1,5 +1,6 @@
 // StreamController: plays a Drift session through MediaSource. It fetches the stream itself,
-// splits it into whole MP3 frames (stripping ICY blocks) or fMP4 fragments, appends them where
+// splits it into whole MP3 frames (stripping ICY blocks) or fMP4 fragments (MP3 frames or Opus
+// packets, with `emsg` titles), appends them where
 // their stream position says, and keeps playing from its buffer through outages: every kind
 // of trouble (fetch error, end of stream, a silent pipe, a stall, a restart notice) goes
 // through one recovery path that reconnects to the same session with `?from=` the end of the
@@ -10,7 +11,7 @@ import { IcyStripper } from './icy.js';
 import { FrameSplitter } from './mp3-frames.js';
 import { Mp4Reader } from './mp4-boxes.js';
 import { StateMachine } from './player-state.js';
-import { FrameHistory, CueList, indexOf, posOf, parsePosition, FRAME_SECS } from './frame-history.js';
+import { FrameHistory, CueList, parsePosition, MP3_GRID, OPUS_GRID } from './frame-history.js';
 import { chooseMode, MseSink } from './mse-sink.js';
 import { DirectPlayer } from './direct-player.js';
 
@@ -25,6 +26,7 @@ export const DEFAULTS = Object.freeze({
   maxPendingBytes: 1 << 20, // queued but not yet appended: reads wait beyond this
   backoff: { base: 500, max: 8000, jitter: 0.25 },
   player: 'auto', // 'auto' | 'mp4' | 'direct'
+  codec: 'auto', // 'auto' (Opus where MediaSource takes it) | 'mp3'
   initialState: 'idle', // the page starts in 'loading': it has no station until the server answers
 });
 
@@ -54,17 +56,20 @@ export class StreamController extends EventTarget {
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
   /**
-   * Starts playing `urls` = { streamUrl, fmp4Url, instanceId, probe } where `probe()` resolves
-   * to the session's bootstrap (used to notice a restarted server). Call from a click.
+   * Starts playing `urls` = { streamUrl, fmp4Url, opusMp4Url, instanceId, probe } where
+   * `probe()` resolves to the session's bootstrap (used to notice a restarted server) and
+   * `opusMp4Url` is there when the server offers Opus. Call from a click.
    */
   start(urls) {
     this.stop('restart', true);
     this.urls = urls;
     this.instanceId = urls.instanceId ?? null;
-    this.mode = chooseMode(globalThis, this.opts.player);
+    this.mode = chooseMode(globalThis, this.opts.player, { codec: this.opts.codec, opus: !!urls.opusMp4Url });
+    // Frame indices count the stream's own frames: MP3 frames, or 20 ms Opus packets.
+    this.grid = this.mode.codec === 'opus' ? OPUS_GRID : MP3_GRID;
     this.active = true;
     this.fsm.send('start');
-    this.history = new FrameHistory(this.opts.historySeconds);
+    this.history = new FrameHistory(this.opts.historySeconds, this.grid);
     this.cues = new CueList();
     if (this.mode.kind === 'direct') {
       this.direct = new DirectPlayer(this.audio, this, this.opts);
@@ -137,7 +142,7 @@ export class StreamController extends EventTarget {
           this.emit('instance', { instanceId: boot.instanceId });
         }
         const end = this.history.nextIndex; // the next frame goes after the newest held
-        if (await this.open(end === null ? null : posOf(end) + FRAME_SECS / 4)) break;
+        if (await this.open(end === null ? null : this.grid.posOf(end) + this.grid.secs / 4)) break;
       } catch (e) {
         // The server is still away, or answers that it cannot serve us yet: wait longer.
         this.trouble = e;
@@ -168,13 +173,14 @@ export class StreamController extends EventTarget {
   async splice(pos) {
     this.cues.dropFrom(pos); // titles announced for the replaced future
     if (!this.active || !this.sink) return;
+    const { indexOf, posOf, secs } = this.grid;
     const cutIdx = Math.max(indexOf(pos), indexOf(this.audio.currentTime + 0.12));
     if (this.history.nextIndex !== null && cutIdx >= this.history.nextIndex) return; // not here yet
     this.conn++;
     this.abort?.abort();
     await this.sink.cutFrom(posOf(cutIdx));
     this.history.dropFrom(cutIdx);
-    if (!(await this.open(posOf(cutIdx) + FRAME_SECS / 4))) this.recover('splice failed');
+    if (!(await this.open(posOf(cutIdx) + secs / 4))) this.recover('splice failed');
   }
 
   /** Opens a connection from `fromPos` (or the session's play point); true when it answered. */
@@ -183,7 +189,8 @@ export class StreamController extends EventTarget {
     const ac = new AbortController();
     this.abort = ac;
     const mp4 = this.mode.format === 'mp4';
-    const url = new URL(mp4 ? this.urls.fmp4Url : this.urls.streamUrl, globalThis.location?.href);
+    const file = this.mode.codec === 'opus' ? this.urls.opusMp4Url : mp4 ? this.urls.fmp4Url : this.urls.streamUrl;
+    const url = new URL(file, globalThis.location?.href);
     if (fromPos !== null) url.searchParams.set('from', fromPos.toFixed(6));
     let resp;
     try {
@@ -203,7 +210,7 @@ export class StreamController extends EventTarget {
     const start = parsePosition(resp.headers.get('x-drift-position'));
     // A garbled position would put every frame at NaN: treat it as a failed connection.
     if (start === null) { ac.abort(); return false; }
-    const startIdx = indexOf(start);
+    const startIdx = this.grid.indexOf(start);
     this.lastByteAt = Date.now();
     this.fsm.send(this.audio.paused || this.sink.ahead() < 0.2 ? 'connected' : 'resumed');
     this.pump(my, ac, resp, startIdx, mp4).catch((e) => {
@@ -217,6 +224,7 @@ export class StreamController extends EventTarget {
     const reader = resp.body.getReader();
     const metaint = parseInt(resp.headers.get('icy-metaint') ?? '0', 10);
     const icy = !mp4 && metaint > 0 ? new IcyStripper(metaint) : null;
+    const { indexOf, posOf } = this.grid;
     const frames = mp4 ? null : new FrameSplitter(posOf(startIdx));
     const boxes = mp4 ? new Mp4Reader() : null;
     let idx = startIdx; // index of the next frame from this response
@@ -237,6 +245,7 @@ export class StreamController extends EventTarget {
       if (mp4) {
         const out = boxes.push(value);
         if (out.init) init = out.init;
+        for (const t of out.titles) this.placeTitle(t.time, t.title, 'emsg');
         for (const frag of out.fragments) {
           const first = indexOf(frag.baseTime);
           const fresh = frag.frames.map((f, i) => ({ idx: first + i, bytes: f.bytes }));
@@ -252,7 +261,7 @@ export class StreamController extends EventTarget {
           idx++;
         }
         if (starts.length > 2000) starts.splice(0, starts.length - 1000);
-        for (const m of meta) this.placeIcyTitle(m, starts, idx);
+        for (const m of meta) this.placeIcyTitle(m, starts, idx, posOf);
       }
       const next = this.history.nextIndex;
       const keep = mp4 ? batch : batch.filter((b) => next === null || b.idx >= next);
@@ -269,22 +278,28 @@ export class StreamController extends EventTarget {
     }
   }
 
-  placeIcyTitle(m, starts, nextIdx) {
+  placeIcyTitle(m, starts, nextIdx, posOf) {
     if (!m.title) return;
     let at = nextIdx;
     for (let i = starts.length - 1; i >= 0; i--) {
       if (starts[i][0] <= m.audioOffset) { at = starts[i][1]; break; }
     }
-    const [artist, ...rest] = m.title.split(' - ');
-    const info = rest.length ? { artist, title: rest.join(' - ') } : { title: m.title };
-    this.addCue(posOf(at), { ...info, source: 'icy' }, false);
+    this.placeTitle(posOf(at), m.title, 'icy');
+  }
+
+  /** A title carried in the stream ("Artist - Title", from ICY or an fMP4 `emsg`) at `pos`. */
+  placeTitle(pos, text, source) {
+    if (!text) return;
+    const [artist, ...rest] = text.split(' - ');
+    const info = rest.length ? { artist, title: rest.join(' - ') } : { title: text };
+    this.addCue(pos, { ...info, source }, false);
   }
 
   /** Places track info on the timeline; `exact` cues (from SSE) win over ICY ones. */
   addCue(pos, info, exact = true) {
     const near = this.cues.cues.find((c) => Math.abs(c.pos - pos) < 1.5);
     if (!exact && near) return; // SSE already placed this change, at the exact frame
-    if (exact && near && near.info.source === 'icy') this.cues.cues.splice(this.cues.cues.indexOf(near), 1);
+    if (exact && near && near.info.source !== undefined) this.cues.cues.splice(this.cues.cues.indexOf(near), 1);
     this.cues.add(pos, info);
   }
 
@@ -297,7 +312,7 @@ export class StreamController extends EventTarget {
     // The first audio of a session sits at its stream position: move the play head there.
     const t = this.audio.currentTime;
     if (first || !this.sink.rangeAt(t)) {
-      const r = this.sink.rangeAt(posOf(meta.first));
+      const r = this.sink.rangeAt(this.grid.posOf(meta.first));
       if (r && (t < r[0] || t > r[1]) && (first || this.sink.ahead() === 0)) this.audio.currentTime = r[0];
     }
     if (this.audio.paused && this.active) this.audio.play().catch(() => {});
@@ -353,8 +368,12 @@ export class StreamController extends EventTarget {
     this.cues.trim(pos - 600);
   }
 
-  /** The last `seconds` the listener heard, as an MP3 Blob (works with the server away). */
+  /**
+   * The last `seconds` the listener heard, as an MP3 Blob (works with the server away); empty
+   * when the page plays Opus (raw packets are no file: the server's save makes the MP3).
+   */
   saveBlob(seconds = 60) {
+    if (this.mode?.codec === 'opus') return { blob: new Blob([]), start: this.position, seconds: 0 };
     const clip = this.history.clip(this.audio.currentTime, seconds);
     return { blob: new Blob([clip.bytes], { type: 'audio/mpeg' }), start: clip.start, seconds: clip.seconds };
   }

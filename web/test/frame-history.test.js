@@ -1,7 +1,9 @@
 // The frames kept for "save" and the titles placed on the stream timeline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameHistory, CueList, FRAME_SECS, indexOf, parsePosition, posOf } from '../js/frame-history.js';
+import {
+  FrameHistory, CueList, FRAME_SECS, indexOf, parsePosition, posOf, MP3_GRID, OPUS_GRID,
+} from '../js/frame-history.js';
 import { property } from './fuzz.js';
 import { chooseMode } from '../js/mse-sink.js';
 
@@ -99,6 +101,35 @@ test('the player path is chosen by probing MediaSource, never by the user agent'
   assert.equal(chooseMode({ MediaSource: ms([]) }).kind, 'direct');
   assert.equal(chooseMode(chromium, 'direct').kind, 'direct');
   assert.equal(chooseMode({ MediaSource: ms(['audio/mpeg', 'audio/mp4; codecs="mp3"']) }, 'mp4').format, 'mp4');
+  // Opus in fMP4 where MediaSource takes it and the server offers it; ?codec=mp3 keeps MP3.
+  const opus = 'audio/mp4; codecs="opus"';
+  const both = { MediaSource: ms(['audio/mpeg', opus]) };
+  assert.deepEqual(
+    [chooseMode(both, 'auto', { opus: true }).codec, chooseMode(both, 'auto', { opus: true }).mime],
+    ['opus', opus],
+  );
+  assert.equal(chooseMode(both, 'auto', { opus: true, codec: 'mp3' }).codec, 'mp3');
+  assert.equal(chooseMode(both, 'auto', { opus: false }).codec, 'mp3');
+  assert.equal(chooseMode(chromium, 'auto', { opus: true }).codec, 'mp3');
+  assert.equal(chooseMode(both, 'direct', { opus: true }).kind, 'direct');
+});
+
+test('frame grids: MP3 frames of 1152 samples, Opus packets of 20 ms, on one timeline', () => {
+  assert.equal(MP3_GRID.secs, 1152 / 44100);
+  assert.equal(OPUS_GRID.secs, 0.02);
+  for (const grid of [MP3_GRID, OPUS_GRID]) {
+    for (const idx of [0, 1, 7, 123_456, 2 ** 40]) {
+      assert.equal(grid.indexOf(grid.posOf(idx)), idx);
+      // Rounded in transit (X-Drift-Position has 6 decimals): still the same frame.
+      assert.equal(grid.indexOf(Number(grid.posOf(idx).toFixed(6))), idx);
+    }
+  }
+  // A clip of an Opus history counts 20 ms per packet.
+  const h = new FrameHistory(60, OPUS_GRID);
+  for (let i = 100; i < 400; i++) h.add(i, new Uint8Array([i & 0xff]));
+  const clip = h.clip(OPUS_GRID.posOf(400), 2);
+  assert.equal(clip.seconds, 2);
+  assert.equal(clip.start, OPUS_GRID.posOf(300));
 });
 
 test('X-Drift-Position: what the server writes reads back; anything else is null, never NaN', () => {

@@ -2,9 +2,9 @@
 // however the stream is split, and frames get their exact positions from tfdt and trun.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BoxSplitter, parseFragment, Mp4Reader } from '../js/mp4-boxes.js';
+import { BoxSplitter, parseFragment, parseEmsg, Mp4Reader } from '../js/mp4-boxes.js';
 import {
-  box, bytes, concat, fakeFrame, fragment, full, initSegment, largeBox, u32, u64,
+  box, bytes, concat, emsg, fakeFrame, fragment, full, initSegment, largeBox, u32, u64,
 } from './mp4-build.js';
 
 const T = 1152 / 44100;
@@ -243,4 +243,30 @@ test('Mp4Reader: fragments without an init segment use Drift’s 44.1 kHz', () =
   const { inits, fragments } = readAll([FRAGS[1].bytes]);
   assert.deepEqual(inits, []);
   assert.deepEqual(fragments, [WANT_FRAGMENTS[1]]);
+});
+
+test('emsg: Drift titles at their stream position; other schemes and versions are no title', () => {
+  assert.deepEqual(parseEmsg(emsg(48000 * 90, 48000, 'Björk - Jóga')), { time: 90, title: 'Björk - Jóga' });
+  assert.equal(parseEmsg(emsg(0, 48000, 'x', 'urn:other')), null);
+  assert.equal(parseEmsg(full('emsg', 0, 0, 'urn:drift:title', [0], '1', [0], u32(48000), u32(0), u32(0), u32(1))), null);
+  // The scheme's end missing: corrupt, not a title.
+  assert.throws(() => parseEmsg(full('emsg', 1, 0, u32(48000), u64(0), u32(0), u32(1), 'urn:drift')));
+});
+
+test('Mp4Reader: emsg titles before fragments come out with their times, at every split', () => {
+  const stream = concat([INIT.bytes, emsg(0, 48000, 'A - One'), FRAGS[0].bytes,
+    emsg(48000 * 3, 48000, 'B - Two'), FRAGS[1].bytes, FRAGS[2].bytes]);
+  const want = [{ time: 0, title: 'A - One' }, { time: 3, title: 'B - Two' }];
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const reader = new Mp4Reader();
+    const titles = [];
+    const fragments = [];
+    for (const c of [stream.subarray(0, cut), stream.subarray(cut)]) {
+      const out = reader.push(c);
+      titles.push(...out.titles);
+      fragments.push(...out.fragments);
+    }
+    assert.deepEqual(titles, want, `cut at ${cut}`);
+    assert.deepEqual(fragments, WANT_FRAGMENTS, `the emsg boxes stay out of the fragments, cut at ${cut}`);
+  }
 });

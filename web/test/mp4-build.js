@@ -72,3 +72,10 @@ export function fakeFrame(seed, length) {
   return Uint8Array.from({ length }, (_, i) => (i * 13 + seed * 7) & 0xff);
 }
 
+
+// An emsg (version 1) as Drift writes titles: timescale, presentation time, "until the next"
+// duration, id, scheme, value "1", then the text in UTF-8.
+export function emsg(time, timescale, text, scheme = 'urn:drift:title', id = 1) {
+  const utf8 = [...new TextEncoder().encode(text)];
+  return full('emsg', 1, 0, u32(timescale), u64(time), u32(0xffffffff), u32(id), scheme, [0], '1', [0], utf8);
+}
