@@ -22,6 +22,12 @@ const options = {};
 if (params.get('player')) options.player = params.get('player');
 // `?codec=mp3` keeps MP3 where the page would take Opus.
 if (params.get('codec')) options.codec = params.get('codec');
+// `?relay=URL`: play an Icecast relay's mount of this station (docs/SCALING.md); the page
+// still talks to Drift for everything else. Titles then come with the audio, as ICY.
+const relay = params.get('relay');
+if (relay) Object.assign(options, { relay: true, codec: 'mp3' });
+/** Titles from the relay's ICY blocks, not from events timed on Drift's own stream. */
+const titlesByIcy = () => relay && ctl.mode?.kind === 'mse';
 if (params.get('keep')) options.keepSeconds = Number(params.get('keep'));
 if (params.get('giveup')) options.giveUpMs = Number(params.get('giveup')) * 1000;
 const ctl = new StreamController(audio, { ...options, initialState: 'loading' });
@@ -142,11 +148,12 @@ const handlers = {
     view.listeners(e.listeners);
   },
   track(e) {
-    ctl.addCue(e.position, { ...e.track, source: 'sse' });
+    if (!titlesByIcy()) ctl.addCue(e.position, { ...e.track, source: 'sse' });
   },
   splice(e) {
     nextUp = null;
-    ctl.splice(e.position);
+    // A relay's stream cannot be spliced: the change arrives with its audio.
+    if (!relay) ctl.splice(e.position);
   },
   restart(e) {
     ctl.softRestart(e.reason, Math.round((e.retryAfter ?? 0.5) * 1000));
@@ -155,8 +162,10 @@ const handlers = {
 
 /** Puts now playing and next up on the timeline at their stream positions. */
 function place(now, next) {
-  if (now && typeof now.start === 'number') ctl.addCue(now.start, { ...now, source: 'sse' });
-  if (next && typeof next.start === 'number') ctl.addCue(next.start, { ...next, source: 'sse' });
+  if (!titlesByIcy()) {
+    if (now && typeof now.start === 'number') ctl.addCue(now.start, { ...now, source: 'sse' });
+    if (next && typeof next.start === 'number') ctl.addCue(next.start, { ...next, source: 'sse' });
+  }
   nextUp = next ?? null;
   showNext();
 }
@@ -171,9 +180,9 @@ function play() {
   if (!boot) return;
   view.error(null);
   ctl.start({
-    streamUrl: boot.streamUrl,
-    fmp4Url: boot.fmp4Url,
-    opusMp4Url: boot.streams?.find((s) => s.codec === 'opus' && s.container === 'mp4')?.url,
+    streamUrl: relay ?? boot.streamUrl,
+    fmp4Url: relay ? null : boot.fmp4Url,
+    opusMp4Url: relay ? null : boot.streams?.find((s) => s.codec === 'opus' && s.container === 'mp4')?.url,
     instanceId: boot.instanceId,
     probe: () => bootstrap(boot.fingerprint),
   });

@@ -27,6 +27,7 @@ export const DEFAULTS = Object.freeze({
   backoff: { base: 500, max: 8000, jitter: 0.25 },
   player: 'auto', // 'auto' | 'mp4' | 'direct'
   codec: 'auto', // 'auto' (Opus where MediaSource takes it) | 'mp3'
+  relay: false, // the stream is an Icecast relay's: no positions, no `from`, titles by ICY
   initialState: 'idle', // the page starts in 'loading': it has no station until the server answers
 });
 
@@ -65,6 +66,8 @@ export class StreamController extends EventTarget {
     this.urls = urls;
     this.instanceId = urls.instanceId ?? null;
     this.mode = chooseMode(globalThis, this.opts.player, { codec: this.opts.codec, opus: !!urls.opusMp4Url });
+    // A relay serves plain MP3 only: MediaSource takes it as it is, or the element plays it.
+    if (this.opts.relay && this.mode.format !== 'mp3') this.mode = chooseMode(globalThis, 'direct');
     // Frame indices count the stream's own frames: MP3 frames, or 20 ms Opus packets.
     this.grid = this.mode.codec === 'opus' ? OPUS_GRID : MP3_GRID;
     this.active = true;
@@ -191,7 +194,8 @@ export class StreamController extends EventTarget {
     const mp4 = this.mode.format === 'mp4';
     const file = this.mode.codec === 'opus' ? this.urls.opusMp4Url : mp4 ? this.urls.fmp4Url : this.urls.streamUrl;
     const url = new URL(file, globalThis.location?.href);
-    if (fromPos !== null) url.searchParams.set('from', fromPos.toFixed(6));
+    const relay = this.opts.relay;
+    if (fromPos !== null && !relay) url.searchParams.set('from', fromPos.toFixed(6));
     let resp;
     try {
       resp = await fetch(url, { signal: ac.signal, cache: 'no-store', headers: mp4 ? {} : { 'Icy-MetaData': '1' } });
@@ -199,7 +203,7 @@ export class StreamController extends EventTarget {
       return false;
     }
     if (my !== this.conn) { ac.abort(); return true; }
-    if (resp.status === 410 && fromPos !== null) {
+    if (resp.status === 410 && fromPos !== null && !relay) {
       // That position is gone (a long outage): continue from the session's play point.
       return this.open(null);
     }
@@ -207,7 +211,10 @@ export class StreamController extends EventTarget {
       if (resp.status === 404) this.fsm.send('fail', 'this session no longer exists');
       return false;
     }
-    const start = parsePosition(resp.headers.get('x-drift-position'));
+    // A relay says no position: its live edge continues what this page holds (an outage
+    // costs what the relay sent meanwhile, or repeats its burst).
+    const start = relay ? this.grid.posOf(this.history.nextIndex ?? 0)
+      : parsePosition(resp.headers.get('x-drift-position'));
     // A garbled position would put every frame at NaN: treat it as a failed connection.
     if (start === null) { ac.abort(); return false; }
     const startIdx = this.grid.indexOf(start);
