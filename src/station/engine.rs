@@ -110,6 +110,8 @@ pub struct Engine {
     transitions: VecDeque<crate::station::transition::TransitionRecord>,
     block: Vec<f32>,
     encoded: Vec<Mp3Frame>,
+    /// Each deck's share of the mix, kept only for `drift render --report` (see `tap`).
+    tap: Option<super::tap::DeckTap>,
 }
 
 impl Engine {
@@ -182,6 +184,7 @@ impl Engine {
             transitions: VecDeque::new(),
             block: vec![0.0; BLOCK.samples()],
             encoded: Vec::new(),
+            tap: None,
         })
     }
 
@@ -199,7 +202,10 @@ impl Engine {
         self.block.iter_mut().for_each(|s| *s = 0.0);
         for deck in &mut self.decks {
             deck.fill(at, end + READ_AHEAD);
-            deck.mix_into(&mut self.block, at);
+            match &mut self.tap {
+                None => deck.mix_into(&mut self.block, at),
+                Some(tap) => tap.mix(deck, &mut self.block, at),
+            }
         }
         self.retire_decks(end);
         self.mix_pos = end;
@@ -213,6 +219,15 @@ impl Engine {
     /// went into the encoder; checkpoint tests compare it sample for sample).
     pub fn last_pcm(&self) -> (StreamPos, &[f32]) {
         (StreamPos(self.mix_pos.0.saturating_sub(BLOCK)), &self.block)
+    }
+
+    /// Keeps each deck's share of the mix from now on, for the transition report.
+    pub fn tap_decks(&mut self) {
+        self.tap.get_or_insert_with(Default::default);
+    }
+    /// What the tap kept (and stops keeping).
+    pub fn take_deck_tap(&mut self) -> Option<super::tap::DeckTap> {
+        self.tap.take()
     }
 
     /// Ends the stream: flushes the encoder's last frames.

@@ -70,6 +70,8 @@ pub(super) struct Run {
     /// The engine's limited PCM from mix position 0, interleaved stereo.
     pub pcm: Vec<f32>,
     pub transitions: Vec<TransitionRecord>,
+    /// What each deck put into the mix.
+    pub tap: crate::station::tap::DeckTap,
 }
 
 pub(super) fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> Run {
@@ -80,6 +82,7 @@ pub(super) fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> 
         ..MixConfig::default()
     };
     let mut engine = Engine::new(cfg, catalog, scheduler).unwrap();
+    engine.tap_decks();
     let (mut mp3, mut pcm) = (Vec::new(), Vec::new());
     while engine.position() < StreamPos::from_secs(secs) {
         if let (Some(chunk), _) = engine.render_block().unwrap() {
@@ -93,6 +96,7 @@ pub(super) fn run(dir: &Path, tracks: Vec<Track>, order: &[&str], secs: f64) -> 
         decoded: decode_all(&path).unwrap(),
         pcm,
         transitions: engine.take_transitions(),
+        tap: engine.take_deck_tap().unwrap(),
     }
 }
 
