@@ -1,7 +1,7 @@
 //! Love and ban against a real `drift serve` on a generated library: love and its counts, a
 //! ban that skips the current track and keeps it out of the stream (and out of a later
 //! `drift render` of the same library), the undo list and unban, play and skip counts in the
-//! track JSON, a ban just before a `kill -9` that holds after the restart, and every bad
+//! track JSON, no `next` of a banned track, a ban just before a `kill -9` that holds after the restart, and every bad
 //! request answered with a JSON 4xx.
 mod common;
 use common::*;
@@ -108,6 +108,11 @@ fn love_ban_unban_and_counts() {
     wait_for(&server, &fp, "off the banned track", |s| {
         s["nowPlaying"]["id"] != banned
     });
+    // Asking for it by name is refused while it is banned.
+    let body = json!({ "trackId": banned }).to_string();
+    let next = format!("/api/sessions/{fp}/next");
+    let (status, v) = send(&server, "POST", &next, Some(&token), &body);
+    assert_eq!((status, v["code"].as_str()), (422, Some("banned")), "{v}");
     // Ten more tracks (the library has six): the banned one is never among them.
     let after = |s: &Value| -> Vec<Value> {
         s["history"]
