@@ -307,7 +307,7 @@ impl Engine {
         let Some(track) = self.catalog.get(&plan.track).cloned() else {
             return false;
         };
-        let gain = self.gain_for(&track);
+        let gain = plan.gain.unwrap_or_else(|| self.gain_for(&track));
         match Deck::open(track, plan.clone(), gain, from) {
             Ok(deck) => {
                 self.decks.push(deck);
