@@ -10,28 +10,35 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A server child (and the process feeding it, for icecast) and the stream it serves.
+/// A server child (and the processes feeding it: ffmpeg for icecast; Drift and the master for
+/// a relay) and the stream it serves.
 pub struct Server {
     pub name: &'static str,
     pub addr: SocketAddr,
     /// Path of the stream a listener asks for.
     pub path: String,
-    child: Child,
-    feeder: Option<Child>,
+    pub(crate) child: Child,
+    pub(crate) feeders: Vec<(&'static str, Child)>,
+    /// Servers upstream of this one (Drift feeding a relay's master), stopped after it.
+    pub(crate) upstream: Vec<Server>,
 }
 
 impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
-    pub fn feeder_pid(&self) -> Option<u32> {
-        self.feeder.as_ref().map(|f| f.id())
+    /// What feeds the server: a name and a pid each.
+    pub fn feeder_pids(&self) -> Vec<(&'static str, u32)> {
+        let feeders = self.feeders.iter().map(|(n, c)| (*n, c.id()));
+        feeders
+            .chain(self.upstream.iter().map(|s| (s.name, s.pid())))
+            .collect()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for c in self.feeder.iter_mut().chain([&mut self.child]) {
+        for c in self.feeders.iter_mut().map(|(_, c)| c).chain([&mut self.child]) {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -123,7 +130,7 @@ pub async fn window(crowd: &Crowd, pid: u32, secs: f64) -> Window {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -136,7 +143,7 @@ fn log_file(work: &Path, name: &str) -> Result<(Stdio, Stdio), String> {
     Ok((f.into(), g.into()))
 }
 
-fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
+pub(crate) fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
     let (out, err) = log_file(work, log)?;
     cmd.stdin(Stdio::null())
         .stdout(out)
@@ -146,7 +153,7 @@ fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
 }
 
 /// Polls `ready` every 100 ms until it says yes, the child exits, or `limit` passes.
-async fn wait_for<F, Fut>(
+pub(crate) async fn wait_for<F, Fut>(
     name: &str,
     child: &mut Child,
     log: PathBuf,
@@ -219,7 +226,8 @@ pub async fn start_drift(
         addr,
         path: "/stream/default".into(),
         child,
-        feeder: None,
+        feeders: Vec::new(),
+        upstream: Vec::new(),
     })
 }
 
@@ -231,7 +239,7 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let password = drift::station::registry::random_id();
     let config = work.join("icecast.xml");
-    std::fs::write(&config, icecast_config(port, clients, &password, work))
+    std::fs::write(&config, icecast_config(port, clients, &password, work, ""))
         .map_err(|e| format!("cannot write the icecast config: {e}"))?;
     let mut cmd = Command::new("icecast2");
     cmd.arg("-c").arg(&config);
@@ -263,7 +271,8 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
         addr,
         path: "/drift.mp3".into(),
         child,
-        feeder: Some(feeder),
+        feeders: vec![("its source (ffmpeg -re -c copy)", feeder)],
+        upstream: Vec::new(),
     };
     let path = server.path.clone();
     let streams = || {
@@ -275,7 +284,14 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     Ok(server)
 }
 
-fn icecast_config(port: u16, clients: u32, password: &str, work: &Path) -> String {
+/// An icecast2 config on `port`; `extra` goes inside `<icecast>` (a `<relay>`, say).
+pub(crate) fn icecast_config(
+    port: u16,
+    clients: u32,
+    password: &str,
+    work: &Path,
+    extra: &str,
+) -> String {
     // Icecast refuses to run as root; it drops to `nobody` after reading this file and
     // binding its port. Its logs go to stderr, which the bench keeps in a file it opened.
     let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
@@ -315,6 +331,7 @@ fn icecast_config(port: u16, clients: u32, password: &str, work: &Path) -> Strin
   </paths>
   <logging><accesslog>-</accesslog><errorlog>-</errorlog><loglevel>2</loglevel></logging>
   {security}
+  {extra}
 </icecast>
 "#
     )
