@@ -32,7 +32,14 @@ async fn icecast(
     let log = format!("{name}.log");
     let mut child = spawn(&mut cmd, work, &log)?;
     let up = || async move { tokio::net::TcpStream::connect(addr).await.is_ok() };
-    wait_for(name, &mut child, work.join(log), Duration::from_secs(20), up).await?;
+    wait_for(
+        name,
+        &mut child,
+        work.join(log),
+        Duration::from_secs(20),
+        up,
+    )
+    .await?;
     Ok((child, addr))
 }
 
@@ -80,8 +87,10 @@ pub async fn start_relay(
         with * 100.0
     );
 
+    // A relay whose upstream ended is tried again every master-update-interval (default
+    // 120 s): 5 s brings it back soon after a restart upstream.
     let relay_conf = format!(
-        "<relay><server>127.0.0.1</server><port>{}</port><mount>/drift.mp3</mount>\
+        "<master-update-interval>5</master-update-interval><relay><server>127.0.0.1</server><port>{}</port><mount>/drift.mp3</mount>\
          <local-mount>/drift.mp3</local-mount><on-demand>0</on-demand>\
          <relay-shoutcast-metadata>1</relay-shoutcast-metadata></relay>",
         master_addr.port()
@@ -102,7 +111,14 @@ pub async fn start_relay(
         async move { load::first_byte_times(addr, &path, 1).await.failed == 0 }
     };
     let log = work.join("relay.log");
-    wait_for("relay", &mut server.child, log, Duration::from_secs(30), streams).await?;
+    wait_for(
+        "relay",
+        &mut server.child,
+        log,
+        Duration::from_secs(30),
+        streams,
+    )
+    .await?;
     Ok(server)
 }
 

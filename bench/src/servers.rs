@@ -38,7 +38,12 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for c in self.feeders.iter_mut().map(|(_, c)| c).chain([&mut self.child]) {
+        for c in self
+            .feeders
+            .iter_mut()
+            .map(|(_, c)| c)
+            .chain([&mut self.child])
+        {
             let _ = c.kill();
             let _ = c.wait();
         }

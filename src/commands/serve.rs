@@ -97,9 +97,6 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         storage: storage.clone(),
         creates: CreateLimiter::new(a.sessions_per_minute),
     });
-    for url in icecast_out {
-        app.outputs.add(url);
-    }
 
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
@@ -111,6 +108,10 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         context: "no local address".into(),
         source,
     })?;
+    // Outputs start once the server could start: none pushes from a process about to fail.
+    for url in icecast_out {
+        app.outputs.add(url);
+    }
     println!("Drift is listening: open http://{addr}/");
     let plural = if max_sessions == 1 { "" } else { "s" };
     println!("At most {max_sessions} session{plural} at once ({why})");
