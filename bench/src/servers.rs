@@ -5,10 +5,14 @@ use crate::load::{self, Crowd, Snapshot};
 use cpu_time::ProcessTime;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+// The icecast2 config the Icecast output's tests generate too (one file, two crates).
+#[path = "../../tests/common/icecast_config.rs"]
+mod icecast_config;
+pub(crate) use icecast_config::icecast_config;
 
 /// A server child (and the processes feeding it: ffmpeg for icecast; Drift and the master for
 /// a relay) and the stream it serves.
@@ -287,57 +291,4 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let child = &mut server.child;
     wait_for("icecast2", child, log, Duration::from_secs(20), streams).await?;
     Ok(server)
-}
-
-/// An icecast2 config on `port`; `extra` goes inside `<icecast>` (a `<relay>`, say).
-pub(crate) fn icecast_config(
-    port: u16,
-    clients: u32,
-    password: &str,
-    work: &Path,
-    extra: &str,
-) -> String {
-    // Icecast refuses to run as root; it drops to `nobody` after reading this file and
-    // binding its port. Its logs go to stderr, which the bench keeps in a file it opened.
-    let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    let security = if running_as_root {
-        "<security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>"
-    } else {
-        "<security><chroot>0</chroot></security>"
-    };
-    let work = work.display();
-    format!(
-        r#"<icecast>
-  <location>loopback</location>
-  <admin>bench@localhost</admin>
-  <limits>
-    <clients>{clients}</clients>
-    <sources>2</sources>
-    <queue-size>524288</queue-size>
-    <client-timeout>30</client-timeout>
-    <header-timeout>15</header-timeout>
-    <source-timeout>10</source-timeout>
-    <burst-on-connect>1</burst-on-connect>
-    <burst-size>65535</burst-size>
-  </limits>
-  <authentication>
-    <source-password>{password}</source-password>
-    <admin-user>admin</admin-user>
-    <admin-password>{password}</admin-password>
-  </authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <fileserve>1</fileserve>
-  <paths>
-    <basedir>{work}</basedir>
-    <logdir>{work}</logdir>
-    <webroot>/usr/share/icecast2/web</webroot>
-    <adminroot>/usr/share/icecast2/admin</adminroot>
-  </paths>
-  <logging><accesslog>-</accesslog><errorlog>-</errorlog><loglevel>2</loglevel></logging>
-  {security}
-  {extra}
-</icecast>
-"#
-    )
 }

@@ -2,6 +2,10 @@
 //! dir (as `nobody` when the tests run as root: Icecast refuses to run as root), which a test
 //! can kill and start again on the same port.
 #![allow(dead_code)]
+#[path = "icecast_config.rs"]
+mod config;
+
+use config::icecast_config;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,7 +35,7 @@ impl Icecast {
             .port();
         let password = format!("pw{}", rand_suffix());
         let config = dir.join("icecast.xml");
-        std::fs::write(&config, config_text(port, &password, dir)).unwrap();
+        std::fs::write(&config, icecast_config(port, 50, &password, dir, "")).unwrap();
         let mut ice = Icecast {
             port,
             password,
@@ -116,49 +120,4 @@ fn rand_suffix() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(std::process::id() as u64);
     h.finish() % 1_000_000
-}
-
-fn running_as_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-/// Icecast's defaults otherwise (64 KiB burst on connect, ICY metadata every 16,000 bytes). It
-/// logs to stderr (a file the test opened), so `nobody` needs no access to the temp dir.
-fn config_text(port: u16, password: &str, dir: &Path) -> String {
-    let security = if running_as_root() {
-        "<security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>"
-    } else {
-        "<security><chroot>0</chroot></security>"
-    };
-    let dir = dir.display();
-    format!(
-        r#"<icecast>
-  <location>loopback</location>
-  <admin>test@localhost</admin>
-  <limits>
-    <clients>50</clients>
-    <sources>8</sources>
-    <source-timeout>10</source-timeout>
-    <burst-on-connect>1</burst-on-connect>
-    <burst-size>65535</burst-size>
-  </limits>
-  <authentication>
-    <source-password>{password}</source-password>
-    <admin-user>admin</admin-user>
-    <admin-password>{password}-admin</admin-password>
-  </authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths>
-    <basedir>{dir}</basedir>
-    <logdir>{dir}</logdir>
-    <webroot>/usr/share/icecast2/web</webroot>
-    <adminroot>/usr/share/icecast2/admin</adminroot>
-  </paths>
-  <logging><accesslog>-</accesslog><errorlog>-</errorlog><loglevel>3</loglevel></logging>
-  {security}
-</icecast>
-"#
-    )
 }
