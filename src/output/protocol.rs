@@ -166,10 +166,11 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The request that sets the title of `url`'s mount to `song` ("Artist - Title").
+/// The request that sets the title of `url`'s mount to `song` ("Artist - Title"), in UTF-8 (for
+/// an MP3 mount Icecast 2.4 takes ISO-8859-1 unless told).
 pub fn metadata_request(url: &IcecastUrl, song: &str) -> String {
     format!(
-        "GET /admin/metadata?mode=updinfo&mount={mount}&song={song} HTTP/1.0\r\nHost: {host}\r\n\
+        "GET /admin/metadata?mode=updinfo&mount={mount}&song={song}&charset=UTF-8 HTTP/1.0\r\nHost: {host}\r\n\
          Authorization: {auth}\r\nUser-Agent: {USER_AGENT}\r\n\r\n",
         mount = percent_encode(&url.mount),
         song = percent_encode(&clean(song)),
@@ -281,7 +282,7 @@ mod tests {
     fn the_metadata_request_escapes_the_title_and_the_mount() {
         let r = metadata_request(&url(), "Björk - A & B / C?\n");
         assert!(r.starts_with(
-            "GET /admin/metadata?mode=updinfo&mount=%2Fdrift.mp3&song=Bj%C3%B6rk%20-%20A%20%26%20B%20%2F%20C%3F HTTP/1.0\r\n"
+            "GET /admin/metadata?mode=updinfo&mount=%2Fdrift.mp3&song=Bj%C3%B6rk%20-%20A%20%26%20B%20%2F%20C%3F&charset=UTF-8 HTTP/1.0\r\n"
         ), "{r}");
         assert!(r.contains("\r\nAuthorization: Basic c291cmNlOnBhOnNz\r\n"));
         assert!(r.ends_with("\r\n\r\n"));
