@@ -274,7 +274,10 @@ fn a_wrong_password_or_a_mount_in_use_is_a_clear_failed_state_through_the_api() 
         "the good output streams and the wrong password fails",
         || {
             let v = list(&server);
-            by_id(&v, &a["id"])["state"] == "streaming" && by_id(&v, &b["id"])["state"] == "failed"
+            let a = by_id(&v, &a["id"]);
+            a["state"] == "streaming"
+                && a["bytesSent"].as_u64() > Some(0)
+                && by_id(&v, &b["id"])["state"] == "failed"
         },
     );
     let v = list(&server);
