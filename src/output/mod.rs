@@ -158,7 +158,7 @@ impl Outputs {
         self.list.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts an output (on the current tokio runtime); returns its id.
+    /// Starts an output (on the current tokio runtime); returns what it is doing (its id).
     pub fn add(&self, url: IcecastUrl) -> OutputView {
         let output = Arc::new(Output {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
