@@ -5,15 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { DriftServer, chromium, until } from './harness.mjs';
+import { serverAndChromium, until } from './harness.mjs';
 
-let server;
-let browser;
+const env = serverAndChromium();
 let refuser;
 
 before(async () => {
-  server = await new DriftServer().start();
-  browser = await chromium();
   // Answers every source request as Icecast does a wrong password.
   refuser = createServer((s) => {
     s.once('data', () => s.end('HTTP/1.0 401 Authentication Required\r\n\r\n'));
@@ -22,18 +19,13 @@ before(async () => {
   await new Promise((r) => refuser.listen(0, '127.0.0.1', r));
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-  refuser?.close();
-});
+after(() => refuser?.close());
 
 test('the owner adds an Icecast output and sees why it failed; the password is never shown', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.base}/`);
+  await page.goto(`${env.server.base}/`);
   await page.waitForFunction(() => window.drift && window.drift.boot && window.drift.owner);
   await until(() => page.isVisible('#outputs-box'), 'the Icecast output section');
   await page.click('#outputs-box summary');
@@ -51,9 +43,9 @@ test('the owner adds an Icecast output and sees why it failed; the password is n
 
   // A listener who is not the owner does not see the section.
   const fp = await page.evaluate(() => window.drift.boot.fingerprint);
-  const other = await browser.newContext();
+  const other = await env.browser.newContext();
   const listener = await other.newPage();
-  await listener.goto(`${server.base}/?session=${fp}`);
+  await listener.goto(`${env.server.base}/?session=${fp}`);
   await listener.waitForFunction(() => window.drift && window.drift.boot && window.drift.owner === false);
   await until(async () => !(await listener.isVisible('#outputs-box')), 'the section to stay hidden');
 
