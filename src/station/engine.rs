@@ -215,11 +215,6 @@ impl Engine {
         (StreamPos(self.mix_pos.0.saturating_sub(BLOCK)), &self.block)
     }
 
-    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
-    pub fn mix_position(&self) -> StreamPos {
-        self.mix_pos
-    }
-
     /// Ends the stream: flushes the encoder's last frames.
     pub fn finish(&mut self) -> Result<Option<Chunk>, EngineError> {
         self.encoded.clear();
@@ -246,6 +241,11 @@ impl Engine {
         StreamPos(Frames(
             self.frames_out.max(self.first_frame) * MP3_FRAME_SAMPLES,
         ))
+    }
+
+    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
+    pub fn mix_position(&self) -> StreamPos {
+        self.mix_pos
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
