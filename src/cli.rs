@@ -119,6 +119,10 @@ pub struct ServeArgs {
     /// announced (network mounts); changes on local disks are picked up within seconds.
     #[arg(long, env = "DRIFT_RESCAN_MINUTES", default_value_t = 60.0)]
     pub rescan_minutes: f64,
+    /// Bitrate in kbps of the Opus streams (`/stream/{fp}.opus`, `.opus.mp4`), 6 … 510.
+    #[arg(long, env = "DRIFT_OPUS_BITRATE", default_value_t = 96,
+          value_parser = clap::value_parser!(u32).range(6..=510))]
+    pub opus_bitrate: u32,
     /// Seconds of audio rendered ahead of what listeners hear (how long an outage players ride out).
     #[arg(long, env = "DRIFT_LEAD", default_value_t = 15.0)]
     pub lead: f64,

@@ -77,6 +77,7 @@ fn params() -> SessionParams {
             ..MixConfig::default()
         },
         idle_timeout: Duration::from_secs(60),
+        opus_bitrate: 96,
     }
 }
 

@@ -8,5 +8,6 @@ pub mod dsp;
 pub mod encode;
 pub mod mp3_frames;
 mod opus;
+pub mod opus_encode;
 pub mod resample;
 pub mod sniff;

@@ -67,6 +67,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         history: Frames::from_secs(a.history),
         mix: mix.clone(),
         idle_timeout: Duration::from_secs_f64(a.idle_timeout.max(1.0)),
+        opus_bitrate: a.opus_bitrate,
     };
     let (max_sessions, why) = session_limit(&a, &mix);
     let icecast_out = a
@@ -93,6 +94,7 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         clock,
         metrics: metrics.clone(),
         bitrate: mix.bitrate.kbps(),
+        opus_bitrate: a.opus_bitrate,
         library: progress.clone(),
         storage: storage.clone(),
         creates: CreateLimiter::new(a.sessions_per_minute),

@@ -6,7 +6,7 @@ use crate::units::{MP3_FRAME_SAMPLES, SAMPLE_RATE};
 /// MPEG-1 Audio (MP3) in the MP4 object type registry.
 const OBJECT_TYPE_MP3: u8 = 0x6B;
 
-fn boxed(kind: &[u8; 4], parts: &[&[u8]]) -> Vec<u8> {
+pub(super) fn boxed(kind: &[u8; 4], parts: &[&[u8]]) -> Vec<u8> {
     let len: usize = 8 + parts.iter().map(|p| p.len()).sum::<usize>();
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&(len as u32).to_be_bytes());
@@ -18,13 +18,13 @@ fn boxed(kind: &[u8; 4], parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// A "full box": version and 24-bit flags before the body.
-fn full(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
+pub(super) fn full(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
     let mut head = flags.to_be_bytes();
     head[0] = version;
     boxed(kind, &[&head, body])
 }
 
-fn be32(v: u32) -> [u8; 4] {
+pub(super) fn be32(v: u32) -> [u8; 4] {
     v.to_be_bytes()
 }
 
@@ -38,11 +38,17 @@ fn matrix() -> Vec<u8> {
 
 /// The init segment for a stereo 44.1 kHz MP3 track with id 1.
 pub fn init_segment() -> Vec<u8> {
+    init(SAMPLE_RATE, &mp4a(), MP3_FRAME_SAMPLES as u32)
+}
+
+/// An init segment for one audio track (id 1) with this timescale, sample entry and sample
+/// duration.
+pub(super) fn init(timescale: u32, entry: &[u8], sample_duration: u32) -> Vec<u8> {
     let ftyp = boxed(b"ftyp", &[b"iso6", &be32(0), b"iso6", b"isom", b"mp41"]);
     let mut mvhd = Vec::new();
     mvhd.extend(be32(0)); // creation
     mvhd.extend(be32(0)); // modification
-    mvhd.extend(be32(SAMPLE_RATE)); // timescale
+    mvhd.extend(be32(timescale)); // timescale
     mvhd.extend(be32(0)); // duration: unknown, fragmented
     mvhd.extend(be32(0x0001_0000)); // rate 1.0
     mvhd.extend([0x01, 0x00, 0, 0]); // volume 1.0, reserved
@@ -69,7 +75,7 @@ pub fn init_segment() -> Vec<u8> {
     let mut mdhd = Vec::new();
     mdhd.extend(be32(0));
     mdhd.extend(be32(0));
-    mdhd.extend(be32(SAMPLE_RATE));
+    mdhd.extend(be32(timescale));
     mdhd.extend(be32(0));
     mdhd.extend([0x55, 0xC4, 0, 0]); // language "und"
     let mdhd = full(b"mdhd", 0, 0, &mdhd);
@@ -89,7 +95,7 @@ pub fn init_segment() -> Vec<u8> {
     );
     let dinf = boxed(b"dinf", &[&dref]);
 
-    let stsd = full(b"stsd", 0, 0, &[&be32(1)[..], &mp4a()].concat());
+    let stsd = full(b"stsd", 0, 0, &[&be32(1)[..], entry].concat());
     let empty_table = |k: &[u8; 4]| full(k, 0, 0, &be32(0));
     let stsz = full(b"stsz", 0, 0, &[be32(0), be32(0)].concat());
     let stbl = boxed(
@@ -109,22 +115,15 @@ pub fn init_segment() -> Vec<u8> {
         b"trex",
         0,
         0,
-        &[
-            be32(1),
-            be32(1),
-            be32(MP3_FRAME_SAMPLES as u32),
-            be32(0),
-            be32(0),
-        ]
-        .concat(),
+        &[be32(1), be32(1), be32(sample_duration), be32(0), be32(0)].concat(),
     );
     let mvex = boxed(b"mvex", &[&trex]);
     let moov = boxed(b"moov", &[&mvhd, &trak, &mvex]);
     [ftyp, moov].concat()
 }
 
-/// The sample entry: `mp4a` with an `esds` naming MP3 as the object type.
-fn mp4a() -> Vec<u8> {
+/// The fields every stereo audio sample entry starts with (ISO/IEC 14496-12), at `rate` Hz.
+pub(super) fn audio_entry(rate: u32) -> Vec<u8> {
     let mut entry = Vec::new();
     entry.extend([0u8; 6]); // reserved
     entry.extend(1u16.to_be_bytes()); // data reference index
@@ -132,7 +131,13 @@ fn mp4a() -> Vec<u8> {
     entry.extend(2u16.to_be_bytes()); // channels
     entry.extend(16u16.to_be_bytes()); // sample size
     entry.extend([0u8; 4]);
-    entry.extend(be32(SAMPLE_RATE << 16));
+    entry.extend(be32(rate << 16));
+    entry
+}
+
+/// The sample entry: `mp4a` with an `esds` naming MP3 as the object type.
+fn mp4a() -> Vec<u8> {
+    let entry = audio_entry(SAMPLE_RATE);
     // ES descriptor (tag 3) holding a decoder config (tag 4) and an SL config (tag 6).
     let dec_config = [
         &[OBJECT_TYPE_MP3, 0x15][..], // object type, stream type audio (5 << 2 | 1)
@@ -171,21 +176,23 @@ pub fn fragment_header(
     first_frame: u64,
     sizes: impl ExactSizeIterator<Item = usize> + Clone,
 ) -> Vec<u8> {
+    let duration = MP3_FRAME_SAMPLES as u32;
+    timed_fragment_header(sequence, first_frame * duration as u64, duration, sizes)
+}
+
+/// [`fragment_header`] for samples of `duration` each, the first at `base_time` (timescale
+/// units).
+pub(super) fn timed_fragment_header(
+    sequence: u32,
+    base_time: u64,
+    duration: u32,
+    sizes: impl ExactSizeIterator<Item = usize> + Clone,
+) -> Vec<u8> {
     let count = sizes.len();
     let mfhd = full(b"mfhd", 0, 0, &be32(sequence));
     // default-base-is-moof: data offsets count from the start of this moof.
-    let tfhd = full(
-        b"tfhd",
-        0,
-        0x02_0008,
-        &[be32(1), be32(MP3_FRAME_SAMPLES as u32)].concat(),
-    );
-    let tfdt = full(
-        b"tfdt",
-        1,
-        0,
-        &(first_frame * MP3_FRAME_SAMPLES).to_be_bytes(),
-    );
+    let tfhd = full(b"tfhd", 0, 0x02_0008, &[be32(1), be32(duration)].concat());
+    let tfdt = full(b"tfdt", 1, 0, &base_time.to_be_bytes());
     let trun_len = 8 + 4 + 4 + 4 + 4 * count;
     let traf_len = 8 + tfhd.len() + tfdt.len() + trun_len;
     let moof_len = 8 + mfhd.len() + traf_len;
@@ -209,4 +216,4 @@ pub fn fragment_header(
 
 #[cfg(test)]
 #[path = "fmp4_tests.rs"]
-mod tests;
+pub(crate) mod tests;

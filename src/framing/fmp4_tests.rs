@@ -3,7 +3,7 @@ use super::*;
 use crate::audio::encode::{Bitrate, Mp3Encoder};
 
 /// (kind, payload start, end) of the boxes directly inside `data[from..to]`.
-fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)> {
+pub(crate) fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)> {
     let mut out = Vec::new();
     let mut at = from;
     while at + 8 <= to {
@@ -16,7 +16,7 @@ fn children(data: &[u8], from: usize, to: usize) -> Vec<([u8; 4], usize, usize)>
     out
 }
 
-fn find(
+pub(crate) fn find(
     data: &[u8],
     from: usize,
     to: usize,
@@ -36,7 +36,7 @@ fn find(
     }
 }
 
-fn u32_at(d: &[u8], at: usize) -> u32 {
+pub(crate) fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(d[at..at + 4].try_into().unwrap())
 }
 
@@ -170,10 +170,15 @@ fn ffprobe_reads_a_saved_fragment_stream() {
     let dur: f64 = v["format"]["duration"].as_str().unwrap().parse().unwrap();
     let want = frames.len() as f64 * 1152.0 / 44_100.0;
     assert!((dur - want).abs() < 0.03, "{dur} vs {want}");
+    ffmpeg_decode(&path);
+}
+
+/// ffmpeg's decode of a file to 16-bit PCM, which must report nothing at `-v error`.
+pub(crate) fn ffmpeg_decode(path: &std::path::Path) -> Vec<u8> {
     let dec = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args(["-f", "null", "-"])
+        .arg(path)
+        .args(["-f", "s16le", "-"])
         .output()
         .unwrap();
     assert!(
@@ -181,4 +186,5 @@ fn ffprobe_reads_a_saved_fragment_stream() {
         "{}",
         String::from_utf8_lossy(&dec.stderr)
     );
+    dec.stdout
 }

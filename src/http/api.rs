@@ -82,6 +82,13 @@ fn describe(app: &App, h: &Session) -> Value {
         "eventsUrl": format!("/events/{fp}"),
         "mime": "audio/mpeg",
         "bitrate": app.bitrate,
+        "opusBitrate": app.opus_bitrate,
+        "streams": [
+            {"codec": "mp3", "container": "mpeg", "url": format!("/stream/{fp}"), "mime": "audio/mpeg"},
+            {"codec": "mp3", "container": "mp4", "url": format!("/stream/{fp}.mp4"), "mime": "audio/mp4; codecs=\"mp3\""},
+            {"codec": "opus", "container": "ogg", "url": format!("/stream/{fp}.opus"), "mime": "audio/ogg; codecs=opus"},
+            {"codec": "opus", "container": "mp4", "url": format!("/stream/{fp}.opus.mp4"), "mime": "audio/mp4; codecs=\"opus\""},
+        ],
         "sampleRate": crate::units::SAMPLE_RATE,
         "instanceId": app.instance_id,
         "position": h.position().secs(),

@@ -35,6 +35,8 @@ pub struct Metrics {
     pub sessions_refused_full: AtomicU64,
     /// Session creations refused by the per-client limit (`429`).
     pub sessions_rate_limited: AtomicU64,
+    /// Audio bytes sent to Opus listeners (also in `bytes_sent`).
+    pub opus_bytes_sent: AtomicU64,
 }
 
 /// What every handler can reach.
@@ -46,6 +48,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub bitrate: u16,
+    /// Opus bitrate in kbps of the `.opus` and `.opus.mp4` streams.
+    pub opus_bitrate: u32,
     /// How far the library scan is (for /health, /api/library and the 503 of a station that
     /// has nothing to play yet).
     pub library: Arc<crate::library::status::LibraryProgress>,

@@ -87,6 +87,26 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         "Session creations refused by the per-client limit (429).",
         m.sessions_rate_limited.load(Ordering::Relaxed),
     );
+    let opus_listeners: usize = sessions.iter().map(|s| s.opus_listeners).sum();
+    metric(
+        "opus_listeners",
+        "gauge",
+        "Open Opus responses (.opus, .opus.mp4; also in drift_listeners).",
+        opus_listeners as u64,
+    );
+    let encoders = sessions.iter().filter(|s| s.opus_encoding).count();
+    metric(
+        "opus_encoders",
+        "gauge",
+        "Sessions running an Opus encoder (only while someone listens to Opus).",
+        encoders as u64,
+    );
+    metric(
+        "opus_bytes_sent_total",
+        "counter",
+        "Audio bytes sent to Opus listeners (also in drift_bytes_sent_total).",
+        m.opus_bytes_sent.load(Ordering::Relaxed),
+    );
     metric(
         "ring_bytes",
         "gauge",

@@ -6,7 +6,7 @@
 use super::error::ApiError;
 use super::App;
 use crate::framing::{icy, Framing};
-use crate::station::session::{ListenEnd, ListenError, Listener};
+use crate::station::session::{Codec, ListenEnd, ListenError, Listener, OGG_PREROLL};
 use crate::units::StreamPos;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -55,18 +55,55 @@ impl Pump {
         let listener = &self.listener;
         let before = out.len();
         self.framing
-            .wrap(first, &self.frames, &mut |i| listener.title_at(i), out);
+            .wrap(first, &self.frames, &mut |i| listener.tags_at(i), out);
         self.frames.clear();
         let bytes: usize = out[before..].iter().map(|b| b.len()).sum();
-        let sent = &self.app.metrics.bytes_sent;
-        sent.fetch_add(bytes as u64, Ordering::Relaxed);
+        let metrics = &self.app.metrics;
+        metrics
+            .bytes_sent
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        if self.listener.codec() == Codec::Opus {
+            let opus = &metrics.opus_bytes_sent;
+            opus.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
         Ok(())
+    }
+}
+
+/// The stream a file name under `/stream/` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// `{fp}`: MP3 (with ICY metadata when asked).
+    Mp3,
+    /// `{fp}.mp4`: MP3 in fragmented MP4.
+    Mp3Mp4,
+    /// `{fp}.opus`: Ogg Opus.
+    Ogg,
+    /// `{fp}.opus.mp4`: Opus in fragmented MP4.
+    OpusMp4,
+}
+
+impl Kind {
+    /// The session's fingerprint and the stream asked for.
+    fn of(file: &str) -> (&str, Kind) {
+        if let Some(fp) = file.strip_suffix(".opus.mp4") {
+            (fp, Kind::OpusMp4)
+        } else if let Some(fp) = file.strip_suffix(".opus") {
+            (fp, Kind::Ogg)
+        } else if let Some(fp) = file.strip_suffix(".mp4") {
+            (fp, Kind::Mp3Mp4)
+        } else {
+            (file, Kind::Mp3)
+        }
     }
 }
 
 /// What a stream request asks for, once it is known to be servable.
 pub struct Opened {
     pub pump: Pump,
+    /// An Opus stream (`.opus`, `.opus.mp4`).
+    pub opus: bool,
+    pub opus_bitrate: u32,
     pub content_type: &'static str,
     pub start: StreamPos,
     pub icy: bool,
@@ -79,24 +116,29 @@ pub async fn open(
     from: Option<&str>,
     icy_asked: bool,
 ) -> Result<Opened, ApiError> {
-    let (fp, mp4) = match file.strip_suffix(".mp4") {
-        Some(base) => (base, true),
-        None => (file, false),
-    };
+    let (fp, kind) = Kind::of(file);
     let session = super::api::session(app, fp).await?;
     let from = from.map(parse_position).transpose()?;
-    let listener = session.listen(from).map_err(|e| match e {
+    let listener = match kind {
+        Kind::Mp3 | Kind::Mp3Mp4 => session.listen(from),
+        Kind::Ogg => session.listen_opus(from, OGG_PREROLL),
+        Kind::OpusMp4 => session.listen_opus(from, 0),
+    };
+    let listener = listener.map_err(|e| match e {
         ListenError::Gone { .. } => ApiError::gone(e.to_string()),
         ListenError::TooFarAhead { .. } => ApiError::bad_request(e.to_string()),
     })?;
     app.metrics.listeners_total.fetch_add(1, Ordering::Relaxed);
-    let icy = icy_asked && !mp4;
-    let framing = if mp4 {
-        Framing::fmp4()
-    } else {
-        Framing::mp3(icy)
+    let icy = icy_asked && kind == Kind::Mp3;
+    let framing = match kind {
+        Kind::Mp3 => Framing::mp3(icy),
+        Kind::Mp3Mp4 => Framing::fmp4(),
+        Kind::Ogg => Framing::ogg(listener.preroll()),
+        Kind::OpusMp4 => Framing::fmp4_opus(),
     };
     Ok(Opened {
+        opus: matches!(kind, Kind::Ogg | Kind::OpusMp4),
+        opus_bitrate: app.opus_bitrate,
         content_type: framing.content_type(),
         start: listener.start(),
         icy,
@@ -116,7 +158,7 @@ pub fn wants_icy(value: Option<&[u8]>) -> bool {
 
 /// The response headers of a stream, as (name, value) pairs.
 pub fn stream_headers(o: &Opened, bitrate: u16) -> Vec<(&'static str, String)> {
-    let mut h = vec![
+    let mut h: Vec<(&'static str, String)> = vec![
         ("content-type", o.content_type.to_string()),
         ("cache-control", "no-store".into()),
         ("x-content-type-options", "nosniff".into()),
@@ -124,6 +166,11 @@ pub fn stream_headers(o: &Opened, bitrate: u16) -> Vec<(&'static str, String)> {
         ("icy-name", "Drift".into()),
         ("icy-br", bitrate.to_string()),
     ];
+    if o.opus {
+        // Opus streams carry their titles inside (Ogg comments, fMP4 `emsg`); icy-br is the
+        // Opus bitrate.
+        h[5].1 = o.opus_bitrate.to_string();
+    }
     if o.icy {
         h.push(("icy-metaint", icy::METAINT.to_string()));
     }

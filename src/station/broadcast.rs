@@ -44,6 +44,24 @@ impl Ring {
         }
     }
 
+    /// A ring of at most `count` entries starting at index `start` (the Opus packet ring, whose
+    /// entries are 20 ms packets, not MP3 frames).
+    pub fn with_capacity(count: usize, start: u64) -> Ring {
+        Ring {
+            tail: start,
+            frames: VecDeque::new(),
+            capacity: count.max(1),
+            bytes: 0,
+        }
+    }
+
+    /// Empties the ring (and frees its memory); the next push has index `start`.
+    pub fn reset(&mut self, start: u64) {
+        self.frames = VecDeque::new();
+        self.bytes = 0;
+        self.tail = start;
+    }
+
     /// Index of the oldest frame held.
     pub fn tail(&self) -> u64 {
         self.tail

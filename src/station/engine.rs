@@ -258,6 +258,11 @@ impl Engine {
         ))
     }
 
+    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
+    pub fn mix_position(&self) -> StreamPos {
+        self.mix_pos
+    }
+
     pub fn checkpoint(&self) -> Checkpoint {
         let keep_from = self.position().0.saturating_sub(PREROLL);
         let decks = self

@@ -39,6 +39,7 @@ pub(super) struct State {
     pub(super) generation: u64,
     /// The engine scheduler's album or journey, as of its last pass (see runner::sync_plan).
     pub(super) plan: Option<crate::station::plan_queue::Plan>,
+    pub(super) opus: super::opus::OpusRing,
 }
 
 impl State {
@@ -86,6 +87,10 @@ pub(super) struct Inner {
     state: Mutex<State>,
     /// Open audio responses.
     pub(super) listeners: AtomicUsize,
+    /// Open Opus responses (also counted in `listeners`).
+    pub(super) opus_listeners: AtomicUsize,
+    /// Whether the engine thread runs an Opus encoder.
+    pub(super) opus_running: std::sync::atomic::AtomicBool,
     /// (ring head, generation): listeners wait for either to change.
     pub(super) head: watch::Sender<(u64, u64)>,
     pub(super) events: broadcast::Sender<(u64, StationEvent)>,
@@ -228,6 +233,7 @@ pub(super) fn prepare(
         checkpoints: VecDeque::from([engine.checkpoint()]),
         generation: 0,
         plan: None,
+        opus: super::opus::OpusRing::new(keep),
     };
     state.follow(&engine);
     let head = watch::channel((state.ring.head(), 0)).0;
@@ -236,6 +242,8 @@ pub(super) fn prepare(
         stats: Stats::default(),
         state: Mutex::new(state),
         listeners: AtomicUsize::new(0),
+        opus_listeners: AtomicUsize::new(0),
+        opus_running: Default::default(),
         head,
         events: broadcast::channel(64).0,
         catalog,

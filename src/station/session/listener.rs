@@ -2,6 +2,8 @@
 //! sent yet (shared with every other listener, never copied), and waiting for more. It counts
 //! as a listener of the session while it exists.
 use super::inner::Inner;
+use crate::audio::opus_encode::packet_pos;
+use crate::framing::Title;
 use crate::station::broadcast::frame_pos;
 use crate::units::StreamPos;
 use bytes::Bytes;
@@ -20,31 +22,74 @@ pub enum ListenEnd {
     Closed,
 }
 
+/// What a listener's ring holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// MP3 frames of 1152 stream frames.
+    Mp3,
+    /// Opus packets of 882 stream frames (20 ms).
+    Opus,
+}
+
+impl Codec {
+    /// Stream position at which entry `index` of this codec's ring starts.
+    pub fn pos(self, index: u64) -> StreamPos {
+        match self {
+            Codec::Mp3 => frame_pos(index),
+            Codec::Opus => packet_pos(index),
+        }
+    }
+}
+
 pub struct Listener {
     inner: Arc<Inner>,
-    /// Index of the next frame to hand out.
+    codec: Codec,
+    /// Index of the next frame (or packet) to hand out.
     cursor: u64,
+    /// The first audible frame or packet; the ones from the first cursor to it are pre-roll.
     start: u64,
+    preroll: u64,
     generation: u64,
     head: watch::Receiver<(u64, u64)>,
 }
 
 impl Listener {
-    pub(super) fn new(inner: Arc<Inner>, cursor: u64, generation: u64) -> Listener {
+    /// A listener from entry `start` of `codec`'s ring, sent `preroll` entries before it.
+    pub(super) fn new(
+        inner: Arc<Inner>,
+        codec: Codec,
+        start: u64,
+        preroll: u64,
+        generation: u64,
+    ) -> Listener {
         inner.listeners.fetch_add(1, Ordering::Relaxed);
+        if codec == Codec::Opus {
+            inner.opus_listeners.fetch_add(1, Ordering::Relaxed);
+        }
         let head = inner.head.subscribe();
         Listener {
             inner,
-            cursor,
-            start: cursor,
+            codec,
+            cursor: start - preroll,
+            start,
+            preroll,
             generation,
             head,
         }
     }
 
-    /// Stream position of the first frame this listener is sent (`X-Drift-Position`).
+    /// Stream position of the first audible frame or packet (`X-Drift-Position`).
     pub fn start(&self) -> StreamPos {
-        frame_pos(self.start)
+        self.codec.pos(self.start)
+    }
+
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// Packets sent before the first audible one (decoder pre-roll; Opus in Ogg only).
+    pub fn preroll(&self) -> u64 {
+        self.preroll
     }
 
     /// Index of the next frame [`Listener::take`] hands out.
@@ -59,7 +104,11 @@ impl Listener {
         if st.generation != self.generation {
             return Err(ListenEnd::Restarted);
         }
-        match st.ring.read_into(self.cursor, max, out) {
+        let ring = match self.codec {
+            Codec::Mp3 => &st.ring,
+            Codec::Opus => &st.opus.ring,
+        };
+        match ring.read_into(self.cursor, max, out) {
             Ok(n) => {
                 self.cursor += n as u64;
                 Ok(n)
@@ -78,17 +127,33 @@ impl Listener {
         self.head.changed().await.map_err(|_| ListenEnd::Closed)
     }
 
-    /// The title players show for the audio of frame `index` ("Artist - Title").
+    /// The title players show for the audio of frame (or packet) `index` ("Artist - Title").
     pub fn title_at(&self, index: u64) -> String {
+        self.tags_at(index).display()
+    }
+
+    /// The artist and title of the track audible at frame (or packet) `index`.
+    pub fn tags_at(&self, index: u64) -> Title {
         let st = self.inner.lock();
-        st.track_at(frame_pos(index))
-            .and_then(|(_, id)| self.inner.catalog().get(id).map(|t| t.display_name()))
-            .unwrap_or_else(|| "Drift".into())
+        st.track_at(self.codec.pos(index))
+            .and_then(|(_, id)| {
+                self.inner.catalog().get(id).map(|t| Title {
+                    artist: t.tags.artist.clone(),
+                    title: t.tags.title.clone(),
+                })
+            })
+            .unwrap_or_else(|| Title {
+                artist: String::new(),
+                title: "Drift".into(),
+            })
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
         self.inner.listeners.fetch_sub(1, Ordering::Relaxed);
+        if self.codec == Codec::Opus {
+            self.inner.opus_listeners.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }

@@ -2,14 +2,17 @@
 //! play point into a ring of MP3 frames; callers send commands (skip, steer, restart, stop) and
 //! ask questions (now and next, an overview, a listener cursor, an events subscription, a clip
 //! to save, metrics). Its state is private: nothing outside this module locks or reads it.
+mod clip;
 mod inner;
 mod listener;
+mod opus;
 mod runner;
 mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use listener::{ListenEnd, Listener};
+pub use listener::{Codec, ListenEnd, Listener};
+pub use opus::OGG_PREROLL;
 pub use runner::Persist;
 pub use snapshot::{Snapshot, SnapshotError};
 
@@ -42,12 +45,14 @@ pub struct SessionParams {
     /// With no listener and no events client for this long (clock time), the engine thread
     /// saves the session and stops; the next request resumes it from the store.
     pub idle_timeout: Duration,
+    /// Opus bitrate in kbps (`--opus-bitrate`).
+    pub opus_bitrate: u32,
 }
 
 /// Where a skip lands: this far after the play point, so clients can cut their buffers there.
 pub const SPLICE_MARGIN: Frames = Frames(22_050);
 /// How far past the rendered lead a `from` may ask (a player that ran a little ahead).
-const FROM_SLACK: Frames = Frames(44_100 * 30);
+pub(super) const FROM_SLACK: Frames = Frames(44_100 * 30);
 
 /// What the listener chose for the next track.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,11 +65,13 @@ pub enum Choice {
     Plan(Option<Plan>),
 }
 
-enum Control {
+pub(super) enum Control {
     Skip,
     /// The reply carries the planned next track once the choice is applied.
     Steer(Choice, oneshot::Sender<Option<TrackId>>),
     Stop,
+    /// An Opus listener waits for packets the engine thread must encode.
+    Opus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +125,9 @@ pub struct Clip {
 /// Figures for `/metrics`.
 pub struct SessionMetrics {
     pub listeners: usize,
+    pub opus_listeners: usize,
+    /// Whether the session's Opus encoder runs.
+    pub opus_encoding: bool,
     pub ring_bytes: usize,
     pub underruns: u64,
     pub realtime_factor: f64,
@@ -195,7 +205,7 @@ impl Session {
             .is_none_or(|t| t.is_finished())
     }
 
-    fn send(&self, c: Control) {
+    pub(super) fn send(&self, c: Control) {
         let _ = self
             .control
             .lock()
@@ -323,7 +333,13 @@ impl Session {
         };
         let generation = st.generation;
         drop(st);
-        Ok(Listener::new(self.inner.clone(), cursor, generation))
+        Ok(Listener::new(
+            self.inner.clone(),
+            Codec::Mp3,
+            cursor,
+            0,
+            generation,
+        ))
     }
 
     /// Events since `last_id` (when the log still has them), then live ones.
@@ -344,37 +360,16 @@ impl Session {
         Subscription { missed, seen, live }
     }
 
-    /// The last `length` of audio before the play point (whole frames, as much as is held),
-    /// or `None` when nothing has played yet.
-    pub fn clip(&self, length: Frames) -> Option<Clip> {
-        let catalog = self.inner.catalog();
-        let st = self.inner.lock();
-        let end = st.play_pos(self.inner.clock.now());
-        let (first, frames) = st.ring.last(length, end);
-        if frames.is_empty() {
-            return None;
-        }
-        let start = frame_pos(first);
-        let starts: Vec<StreamPos> = st.timeline.iter().map(|(p, _)| *p).collect();
-        let names: Vec<String> = st
-            .timeline
-            .iter()
-            .enumerate()
-            // Tracks audible somewhere in [start, end).
-            .filter(|(i, (p, _))| *p < end && starts.get(i + 1).is_none_or(|q| *q > start))
-            .filter_map(|(_, (_, id))| catalog.get(id).map(|t| t.display_name()))
-            .collect();
-        Some(Clip {
-            frames,
-            file_name: file_name(&names),
-        })
-    }
-
     pub fn metrics(&self) -> SessionMetrics {
-        let ring_bytes = self.inner.lock().ring.bytes();
+        let ring_bytes = {
+            let st = self.inner.lock();
+            st.ring.bytes() + st.opus.ring.bytes()
+        };
         let stats = &self.inner.stats;
         SessionMetrics {
             listeners: self.inner.listeners.load(Ordering::Relaxed),
+            opus_listeners: self.inner.opus_listeners.load(Ordering::Relaxed),
+            opus_encoding: self.inner.opus_running.load(Ordering::Relaxed),
             ring_bytes,
             underruns: stats.underruns.load(Ordering::Relaxed),
             realtime_factor: stats.realtime_factor(),
@@ -384,25 +379,4 @@ impl Session {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A file name from the tracks in a saved clip, safe for any file system.
-fn file_name(names: &[String]) -> String {
-    let joined = if names.is_empty() {
-        "Drift".to_string()
-    } else {
-        names.join(" + ")
-    };
-    let clean: String = joined
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " -_+.,()".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(120)
-        .collect();
-    format!("{}.mp3", clean.trim())
 }

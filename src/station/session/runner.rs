@@ -1,6 +1,7 @@
 //! The engine thread of a session: render a lead ahead of the play point into the ring,
 //! announce what becomes audible, obey skip/stop, keep checkpoints and persist snapshots.
 use super::inner::Inner;
+use super::opus;
 use super::snapshot::Snapshot;
 use super::{Choice, Control, SPLICE_MARGIN};
 use crate::model::TrackId;
@@ -48,6 +49,7 @@ pub(super) fn run(
     let mut idle_since: Option<Duration> = None;
     let mut was_listening = false;
     let mut on_time = false;
+    let mut opus_stage = None;
     // Saved at once, so even a session killed in its first seconds resumes where it was.
     save(&shared, &persist);
     loop {
@@ -58,6 +60,7 @@ pub(super) fn run(
                 sync_plan(&shared, &mut engine);
                 let _ = reply.send(engine.transition().map(|t| t.next.clone()));
             }
+            Ok(Control::Opus) => {}
             Ok(Control::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
@@ -71,6 +74,7 @@ pub(super) fn run(
             engine = avoid_banned(&shared, engine);
         }
         let now = clock.now();
+        opus::tend(&shared, &engine, &mut opus_stage, now);
         let play = shared.lock().play_pos(now);
         let target = play + lead;
         let mut rendered = 0;
@@ -88,7 +92,10 @@ pub(super) fn run(
         if engine.position() < target {
             while engine.position() < target + BATCH && rendered < MAX_PER_PASS {
                 match engine.render_block() {
-                    Ok((chunk, events)) => publish_block(&shared, &engine, chunk, events),
+                    Ok((chunk, events)) => {
+                        opus::feed(&shared, &engine, &mut opus_stage);
+                        publish_block(&shared, &engine, chunk, events)
+                    }
                     Err(e) => {
                         tracing::error!(session = %shared.fingerprint, "engine stopped: {e}");
                         return;
@@ -258,6 +265,18 @@ fn rebuilt_at_play_point(shared: &Inner, engine: &Engine) -> Option<Engine> {
     }
 }
 
+/// After the plan changed in place (beyond what is rendered): a checkpoint here, so an engine
+/// rebuilt from the checkpoints (the Opus stage's) follows the new plan from this point.
+fn replanned(shared: &Inner, engine: &Engine) {
+    let mut st = shared.lock();
+    let pos = engine.position();
+    if st.checkpoints.back().is_some_and(|c| c.pos == pos) {
+        st.checkpoints.pop_back();
+    }
+    st.checkpoints.push_back(engine.checkpoint());
+    st.follow(engine);
+}
+
 /// Drops the rendered future from the engine's position on and tells listeners to refetch.
 fn cut_future(shared: &Inner, engine: &Engine, reason: &str) {
     let at = engine.position();
@@ -265,6 +284,12 @@ fn cut_future(shared: &Inner, engine: &Engine, reason: &str) {
     st.ring.truncate_from(frame_index(at));
     st.timeline.retain(|(p, _)| *p < at);
     st.checkpoints.retain(|c| c.pos < at);
+    // Opus packets from the one holding the splice on are encoded again from the new future.
+    if shared.opus_running.load(Ordering::Relaxed) {
+        let first = crate::audio::opus_encode::packet_index(at);
+        st.opus.ring.truncate_from(first);
+        st.opus.ask(first);
+    }
     // The new future's first checkpoint: a skip or steer soon after rebuilds from this one,
     // not from one taken before the change (which would undo it).
     st.checkpoints.push_back(engine.checkpoint());
@@ -306,7 +331,7 @@ fn steer(shared: &Inner, mut engine: Engine, choice: &Choice) -> Engine {
     }
     apply(&mut engine);
     if engine.replan_next() {
-        shared.lock().follow(&engine);
+        replanned(shared, &engine);
         publish_heartbeat(shared);
         return engine;
     }
@@ -336,7 +361,7 @@ fn avoid_banned(shared: &Inner, mut engine: Engine) -> Engine {
     let next_banned = |e: &Engine| e.transition().is_some_and(|t| banned(&t.next));
     if !now_banned && !ahead_banned {
         if next_banned(&engine) && engine.replan_next() {
-            shared.lock().follow(&engine);
+            replanned(shared, &engine);
             publish_heartbeat(shared);
         }
         return engine;

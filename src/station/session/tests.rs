@@ -46,6 +46,7 @@ fn start(f: &Fixture, restore: Option<Snapshot>) -> Session {
                 ..MixConfig::default()
             },
             idle_timeout: Duration::from_secs(600),
+            opus_bitrate: 96,
         },
         catalog: f.catalog.clone(),
         clock: Arc::new(ScaledClock::new(20.0)),
