@@ -140,6 +140,16 @@ pub struct ServeArgs {
     /// New sessions one client address may create per minute (`429` above it); 0: no limit.
     #[arg(long, env = "DRIFT_SESSIONS_PER_MINUTE", default_value_t = 6)]
     pub sessions_per_minute: u32,
+    /// Push a session to an Icecast server as a source (repeatable):
+    /// `icecast://source:PASSWORD@HOST:PORT/MOUNT[?session=FP]` (without `session=`, the
+    /// default session). Escape ':' '@' ',' in the password as %3A %40 %2C.
+    #[arg(
+        long = "icecast-out",
+        env = "DRIFT_ICECAST_OUT",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub icecast_out: Vec<String>,
     /// Run the station's clock this many times faster than real time (for tests).
     #[arg(long, env = "DRIFT_TIME_SCALE", default_value_t = 1.0, hide = true)]
     pub time_scale: f64,

@@ -1,7 +1,8 @@
 //! Love and ban against a real `drift serve` on a generated library: love and its counts, a
 //! ban that skips the current track and keeps it out of the stream (and out of a later
 //! `drift render` of the same library), the undo list and unban, play and skip counts in the
-//! track JSON, and every bad request answered with a JSON 4xx.
+//! track JSON, no `next` of a banned track, a ban just before a `kill -9` that holds after the restart, and every bad
+//! request answered with a JSON 4xx.
 mod common;
 use common::*;
 use serde_json::{json, Value};
@@ -107,6 +108,11 @@ fn love_ban_unban_and_counts() {
     wait_for(&server, &fp, "off the banned track", |s| {
         s["nowPlaying"]["id"] != banned
     });
+    // Asking for it by name is refused while it is banned.
+    let body = json!({ "trackId": banned }).to_string();
+    let next = format!("/api/sessions/{fp}/next");
+    let (status, v) = send(&server, "POST", &next, Some(&token), &body);
+    assert_eq!((status, v["code"].as_str()), (422, Some("banned")), "{v}");
     // Ten more tracks (the library has six): the banned one is never among them.
     let after = |s: &Value| -> Vec<Value> {
         s["history"]
@@ -301,4 +307,72 @@ fn love_and_ban_need_the_owner_and_good_input() {
     for t in tracks(&server) {
         assert_eq!(t["marks"]["loved"], false, "{t}");
     }
+}
+
+#[test]
+fn a_ban_just_before_a_kill_9_holds_after_the_restart() {
+    // Banned on the session's first frame (the track is still ahead of the play point), and
+    // in the middle of a track whose last snapshot is seconds old.
+    for at in [0.0, 8.0] {
+        ban_then_kill(at);
+    }
+}
+
+/// Bans the track playing at `at` s and kills the server at once (its last snapshot was
+/// taken before the ban), then checks the restarted session never plays it again.
+fn ban_then_kill(at: f64) {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), 6);
+    let data = dir.path().join("data");
+    let mut server = Server::start(&lib, &data, &["--lead", "6", "--time-scale", "4"]);
+    let (fp, token) = create_session(&server);
+    wait_for(&server, &fp, "playing", |s| {
+        s["nowPlaying"]["id"].is_string() && s["position"].as_f64().unwrap() >= at
+    });
+    let path = format!("/api/sessions/{fp}/ban");
+    let (status, v) = send(&server, "POST", &path, Some(&token), "");
+    assert_eq!(status, 200, "{v}");
+    let banned = v["track"]["id"].clone();
+    let server = server.restart(true);
+    // A player reconnects: the session's engine runs again from its snapshot.
+    let mut player = client()
+        .get(server.url(&format!("/stream/{fp}")))
+        .send()
+        .unwrap();
+    assert_eq!(player.status(), 200);
+    std::thread::spawn(
+        move || {
+            while !read_bytes(&mut player, 4096, Duration::from_secs(1)).is_empty() {}
+        },
+    );
+    let s = wait_for(&server, &fp, "restored", |s| {
+        s["nowPlaying"]["id"].is_string()
+    });
+    let restored_at = s["position"].as_f64().unwrap();
+    // From the restored play point on, the banned track sounds at most a skip's crossfade
+    // and a splice margin longer, is never next, and never comes back.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < deadline {
+        let s = state(&server, &fp);
+        let pos = s["position"].as_f64().unwrap();
+        if s["nowPlaying"]["id"] == banned {
+            assert!(
+                pos < restored_at + 3.0,
+                "banned at {at}: still playing at {pos}: {s}"
+            );
+        }
+        assert_ne!(s["next"]["id"], banned, "{s}");
+        let again = s["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["id"] == banned && h["position"].as_f64().unwrap() > restored_at + 0.5);
+        assert!(
+            !again,
+            "banned at {at}: it started again after the restart: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bans = get_json(&server.url("/api/bans")).unwrap();
+    assert_eq!(bans["bans"][0]["id"], banned, "{bans}");
 }

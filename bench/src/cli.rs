@@ -121,7 +121,9 @@ pub struct ListenersBenchArgs {
     /// MP3 bitrate of both servers' stream, in kbps.
     #[arg(long, default_value = "192")]
     pub bitrate: Bitrate,
-    /// Measure only this server (default: both, Drift first).
+    /// Measure only this server (default: Drift and icecast2, Drift first). `relay`: Drift
+    /// feeding an icecast2 master through `--icecast-out`, listeners on an icecast2 relay of it
+    /// (docs/SCALING.md), after measuring Drift's CPU with and without the output.
     #[arg(long, value_enum)]
     pub only: Option<BenchServer>,
 }
@@ -131,6 +133,7 @@ pub struct ListenersBenchArgs {
 pub enum BenchServer {
     Drift,
     Icecast2,
+    Relay,
 }
 
 #[derive(Args, Debug, Clone)]

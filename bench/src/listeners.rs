@@ -3,6 +3,7 @@
 //! serving the same MP3 at the same bitrate; plus the time from request to first audio byte.
 use crate::cli::{BenchServer, ListenersBenchArgs};
 use crate::load::{first_byte_times, Crowd, FirstBytes};
+use crate::relay::start_relay;
 use crate::servers::{start_drift, start_icecast, usage, window, Server};
 use crate::support::{drift_bin, libraries, percentile, raise_open_files, work_dir};
 use drift::commands::{catalog, runtime, scan_libraries, CommandError};
@@ -49,7 +50,14 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
     );
     runtime()?.block_on(async {
         let mut results = Vec::new();
-        if a.only != Some(BenchServer::Icecast2) {
+        if a.only == Some(BenchServer::Relay) {
+            let bitrate = a.bitrate.kbps().to_string();
+            let relay = start_relay(&drift, work, &data_dir, &libraries, &bitrate, a.max + 100);
+            match relay.await {
+                Ok(server) => results.push(measure(server, &a).await),
+                Err(e) => println!("the relay could not be measured: {e}"),
+            }
+        } else if a.only != Some(BenchServer::Icecast2) {
             let bitrate = a.bitrate.kbps().to_string();
             match start_drift(
                 &drift,
@@ -68,7 +76,7 @@ pub fn run(a: ListenersBenchArgs) -> Result<(), CommandError> {
                 Err(e) => println!("drift could not be measured: {e}"),
             }
         }
-        if a.only != Some(BenchServer::Drift) {
+        if a.only.is_none() || a.only == Some(BenchServer::Icecast2) {
             match start_icecast(work, &mp3, a.max + 100).await {
                 Ok(server) => results.push(measure(server, &a).await),
                 Err(e) => println!("icecast2 could not be measured: {e}"),
@@ -135,7 +143,8 @@ struct ServerResult {
     loaded_ttfb: FirstBytes,
     base_rss_kib: u64,
     steps: Vec<Step>,
-    feeder_cpu: Option<f64>,
+    /// CPU of what feeds the server, as a fraction of one core over the ramp.
+    feeder_cpu: Vec<(&'static str, f64)>,
 }
 
 async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
@@ -151,7 +160,11 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
     let bytes_per_sec = a.bitrate.kbps() as f64 * 1000.0 / 8.0;
     let mut crowd = Crowd::new(server.addr, a.max as usize);
     let mut steps = Vec::new();
-    let feeder0 = server.feeder_pid().map(|p| (p, usage(p).cpu_secs));
+    let feeder0: Vec<_> = server
+        .feeder_pids()
+        .into_iter()
+        .map(|(n, p)| (n, p, usage(p).cpu_secs))
+        .collect();
     let t_all = std::time::Instant::now();
     let mut targets: Vec<usize> = RAMP
         .iter()
@@ -202,8 +215,11 @@ async fn measure(server: Server, a: &ListenersBenchArgs) -> ServerResult {
         crowd.started(),
         ttfb_line(&loaded_ttfb)
     );
-    let feeder_cpu =
-        feeder0.map(|(p, c0)| (usage(p).cpu_secs - c0) / t_all.elapsed().as_secs_f64().max(1e-9));
+    let all = t_all.elapsed().as_secs_f64().max(1e-9);
+    let feeder_cpu = feeder0
+        .into_iter()
+        .map(|(n, p, c0)| (n, (usage(p).cpu_secs - c0) / all))
+        .collect();
     crowd.stop().await;
     ServerResult {
         name: server.name,
@@ -293,9 +309,9 @@ fn summary(results: &[ServerResult], a: &ListenersBenchArgs) {
             r.name,
             ttfb_line(&r.loaded_ttfb)
         );
-        if let Some(c) = r.feeder_cpu {
+        for (what, c) in &r.feeder_cpu {
             println!(
-                "- {}'s source (ffmpeg -re -c copy) used {:.1}% of a core, not counted above",
+                "- {}'s {what} used {:.1}% of a core, not counted above",
                 r.name,
                 c * 100.0
             );

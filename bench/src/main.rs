@@ -7,6 +7,7 @@ mod cli;
 mod first_audio;
 mod listeners;
 mod load;
+mod relay;
 mod render;
 mod scan;
 mod scan_files;

@@ -5,33 +5,49 @@ use crate::load::{self, Crowd, Snapshot};
 use cpu_time::ProcessTime;
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A server child (and the process feeding it, for icecast) and the stream it serves.
+// The icecast2 config the Icecast output's tests generate too (one file, two crates).
+#[path = "../../tests/common/icecast_config.rs"]
+mod icecast_config;
+pub(crate) use icecast_config::icecast_config;
+
+/// A server child (and the processes feeding it: ffmpeg for icecast; Drift and the master for
+/// a relay) and the stream it serves.
 pub struct Server {
     pub name: &'static str,
     pub addr: SocketAddr,
     /// Path of the stream a listener asks for.
     pub path: String,
-    child: Child,
-    feeder: Option<Child>,
+    pub(crate) child: Child,
+    pub(crate) feeders: Vec<(&'static str, Child)>,
+    /// Servers upstream of this one (Drift feeding a relay's master), stopped after it.
+    pub(crate) upstream: Vec<Server>,
 }
 
 impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
-    pub fn feeder_pid(&self) -> Option<u32> {
-        self.feeder.as_ref().map(|f| f.id())
+    /// What feeds the server: a name and a pid each.
+    pub fn feeder_pids(&self) -> Vec<(&'static str, u32)> {
+        let feeders = self.feeders.iter().map(|(n, c)| (*n, c.id()));
+        feeders
+            .chain(self.upstream.iter().map(|s| (s.name, s.pid())))
+            .collect()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        for c in self.feeder.iter_mut().chain([&mut self.child]) {
+        for c in self
+            .feeders
+            .iter_mut()
+            .map(|(_, c)| c)
+            .chain([&mut self.child])
+        {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -123,7 +139,7 @@ pub async fn window(crowd: &Crowd, pid: u32, secs: f64) -> Window {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -136,7 +152,7 @@ fn log_file(work: &Path, name: &str) -> Result<(Stdio, Stdio), String> {
     Ok((f.into(), g.into()))
 }
 
-fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
+pub(crate) fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
     let (out, err) = log_file(work, log)?;
     cmd.stdin(Stdio::null())
         .stdout(out)
@@ -146,7 +162,7 @@ fn spawn(cmd: &mut Command, work: &Path, log: &str) -> Result<Child, String> {
 }
 
 /// Polls `ready` every 100 ms until it says yes, the child exits, or `limit` passes.
-async fn wait_for<F, Fut>(
+pub(crate) async fn wait_for<F, Fut>(
     name: &str,
     child: &mut Child,
     log: PathBuf,
@@ -219,7 +235,8 @@ pub async fn start_drift(
         addr,
         path: "/stream/default".into(),
         child,
-        feeder: None,
+        feeders: Vec::new(),
+        upstream: Vec::new(),
     })
 }
 
@@ -231,7 +248,7 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let password = drift::station::registry::random_id();
     let config = work.join("icecast.xml");
-    std::fs::write(&config, icecast_config(port, clients, &password, work))
+    std::fs::write(&config, icecast_config(port, clients, &password, work, ""))
         .map_err(|e| format!("cannot write the icecast config: {e}"))?;
     let mut cmd = Command::new("icecast2");
     cmd.arg("-c").arg(&config);
@@ -263,7 +280,8 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
         addr,
         path: "/drift.mp3".into(),
         child,
-        feeder: Some(feeder),
+        feeders: vec![("its source (ffmpeg -re -c copy)", feeder)],
+        upstream: Vec::new(),
     };
     let path = server.path.clone();
     let streams = || {
@@ -273,49 +291,4 @@ pub async fn start_icecast(work: &Path, mp3: &Path, clients: u32) -> Result<Serv
     let child = &mut server.child;
     wait_for("icecast2", child, log, Duration::from_secs(20), streams).await?;
     Ok(server)
-}
-
-fn icecast_config(port: u16, clients: u32, password: &str, work: &Path) -> String {
-    // Icecast refuses to run as root; it drops to `nobody` after reading this file and
-    // binding its port. Its logs go to stderr, which the bench keeps in a file it opened.
-    let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    let security = if running_as_root {
-        "<security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>"
-    } else {
-        "<security><chroot>0</chroot></security>"
-    };
-    let work = work.display();
-    format!(
-        r#"<icecast>
-  <location>loopback</location>
-  <admin>bench@localhost</admin>
-  <limits>
-    <clients>{clients}</clients>
-    <sources>2</sources>
-    <queue-size>524288</queue-size>
-    <client-timeout>30</client-timeout>
-    <header-timeout>15</header-timeout>
-    <source-timeout>10</source-timeout>
-    <burst-on-connect>1</burst-on-connect>
-    <burst-size>65535</burst-size>
-  </limits>
-  <authentication>
-    <source-password>{password}</source-password>
-    <admin-user>admin</admin-user>
-    <admin-password>{password}</admin-password>
-  </authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <fileserve>1</fileserve>
-  <paths>
-    <basedir>{work}</basedir>
-    <logdir>{work}</logdir>
-    <webroot>/usr/share/icecast2/web</webroot>
-    <adminroot>/usr/share/icecast2/admin</adminroot>
-  </paths>
-  <logging><accesslog>-</accesslog><errorlog>-</errorlog><loglevel>2</loglevel></logging>
-  {security}
-</icecast>
-"#
-    )
 }

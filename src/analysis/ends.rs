@@ -5,14 +5,10 @@
 //! Windows never reach outside the audible blocks (cue-in … cue-out): what lies beyond is
 //! silence or hiss, and counting it would make every ending look like a fade. So at the
 //! track's edges the windows are shorter than 3 s (down to one block).
-use super::gating;
+use super::gating::{self, BlockEnergies, MOMENTARY_BLOCKS, SHORT_TERM_BLOCKS};
 use crate::model::ends::{COLD_SECS, FALL_LU};
 use crate::units::Db;
 use std::ops::Range;
-
-/// 100 ms blocks in a short-term window (3 s) and in a momentary one (400 ms).
-const SHORT_TERM_BLOCKS: usize = 30;
-const MOMENTARY_BLOCKS: usize = 4;
 
 /// The ends in block edges (edge i is the start of block i).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,18 +32,13 @@ pub struct BlockEnds {
 /// from the cue finder) and whose integrated loudness is `integrated`.
 pub fn find(blocks: &[Db], integrated: Db, audible: Range<usize>) -> BlockEnds {
     let (a, z) = (audible.start, audible.end.min(blocks.len()));
-    // Prefix sums of block energies over the audible part: any window's mean in O(1).
-    let mut prefix = Vec::with_capacity(z.saturating_sub(a) + 1);
-    prefix.push(0.0f64);
-    for level in &blocks[a.min(z)..z] {
-        prefix.push(prefix[prefix.len() - 1] + gating::energy(level.0));
-    }
+    let energies = BlockEnergies::new(blocks[a.min(z)..z].iter().map(|l| gating::energy(l.0)));
     // Mean energy of blocks [from, to) clamped to the audible part, ≥ the fall threshold?
     let threshold = gating::energy(integrated.0 - FALL_LU);
     let loud = |from: isize, to: isize| {
         let from = from.clamp(a as isize, z as isize) as usize - a;
         let to = to.clamp(a as isize, z as isize) as usize - a;
-        to > from && (prefix[to] - prefix[from]) / (to - from) as f64 >= threshold
+        energies.mean(from, to).is_some_and(|m| m >= threshold)
     };
     let (ai, zi) = (a as isize, z as isize);
     let short = SHORT_TERM_BLOCKS as isize;

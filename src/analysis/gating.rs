@@ -12,10 +12,11 @@
 
 /// R128's absolute gate, in LUFS.
 const ABSOLUTE_GATE: f64 = -70.0;
-/// 100 ms blocks in a gating block (400 ms) and in a short-term window (3 s), and the
-/// short-term step (1 s).
-const GATING_BLOCKS: usize = 4;
-const SHORT_TERM_BLOCKS: usize = 30;
+/// 100 ms blocks in a gating block, which is also the momentary window (400 ms), and in a
+/// short-term window (3 s), and the short-term step (1 s).
+pub const MOMENTARY_BLOCKS: usize = 4;
+const GATING_BLOCKS: usize = MOMENTARY_BLOCKS;
+pub const SHORT_TERM_BLOCKS: usize = 30;
 const SHORT_TERM_STEP: usize = 10;
 
 /// Loudness in LUFS of a K-weighted mean-square energy (BS.1770's −0.691 dB offset).
@@ -26,6 +27,37 @@ pub fn loudness(energy: f64) -> f64 {
 /// The K-weighted mean-square energy of a loudness in LUFS (the inverse of [`loudness`]).
 pub fn energy(loudness: f64) -> f64 {
     10f64.powf((loudness + 0.691) / 10.0)
+}
+
+/// The energies of consecutive 100 ms blocks with their running sums, so the mean energy
+/// of any window (momentary, short-term, or cut short at an edge) costs two lookups.
+pub struct BlockEnergies {
+    /// `prefix[i]` is the sum of the energies of blocks `0..i`.
+    prefix: Vec<f64>,
+}
+
+impl BlockEnergies {
+    pub fn new(energies: impl IntoIterator<Item = f64>) -> BlockEnergies {
+        let mut prefix = vec![0.0];
+        for e in energies {
+            prefix.push(prefix[prefix.len() - 1] + e);
+        }
+        BlockEnergies { prefix }
+    }
+
+    pub fn len(&self) -> usize {
+        self.prefix.len() - 1
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The mean energy of blocks `from..to`, clamped to the blocks there are; `None` when
+    /// that leaves none.
+    pub fn mean(&self, from: usize, to: usize) -> Option<f64> {
+        let to = to.min(self.len());
+        (from < to).then(|| ((self.prefix[to] - self.prefix[from]) / (to - from) as f64).max(0.0))
+    }
 }
 
 /// Integrated loudness in LUFS from 100 ms block energies; −∞ when nothing passes the gates.
@@ -87,6 +119,20 @@ mod tests {
             assert!((integrated(&blocks) - level).abs() < 1e-9);
             assert!(range(&blocks).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_window_mean_is_the_plain_mean_clamped_to_the_blocks() {
+        let e: Vec<f64> = (0..50).map(|i| energy(-30.0 + (i % 7) as f64)).collect();
+        let b = BlockEnergies::new(e.iter().copied());
+        assert_eq!(b.len(), 50);
+        for (from, to) in [(0, 4), (3, 33), (46, 50), (40, 70)] {
+            let want = e[from..to.min(50)].iter().sum::<f64>() / (to.min(50) - from) as f64;
+            assert!((b.mean(from, to).unwrap() / want - 1.0).abs() < 1e-12);
+        }
+        assert_eq!(b.mean(10, 10), None);
+        assert_eq!(b.mean(50, 60), None);
+        assert!(BlockEnergies::new([]).is_empty());
     }
 
     #[test]

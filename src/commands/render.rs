@@ -39,7 +39,7 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     let file = std::fs::File::create(&tmp).map_err(|e| io(e, "create"))?;
     let mut out = BufWriter::new(file);
     let started = Instant::now();
-    let mut recorder = a.report.as_ref().map(|_| Recorder::new());
+    let mut recorder = a.report.as_ref().map(|_| Recorder::new(&mut engine));
     let report = render_observed(
         &mut engine,
         &ManualClock::new(),
@@ -70,7 +70,7 @@ pub fn run(a: RenderArgs) -> Result<(), CommandError> {
     );
     print!("{}", track_list(&catalog, &report.events));
     if let (Some(path), Some(recorder)) = (&a.report, recorder) {
-        let json = recorder.finish(&catalog, a.seconds, target);
+        let json = recorder.finish(&mut engine, &catalog, a.seconds, target);
         std::fs::write(path, json).map_err(|source| CommandError::Io {
             context: format!("cannot write the report {}", path.display()),
             source,

@@ -5,6 +5,7 @@ use crate::catalog::Catalog;
 use crate::model::TrackId;
 use crate::station::engine::{Engine, OUTPUT_LATENCY};
 use crate::station::report::{overlap_histogram, Levels, Measured, SETTLE_SECS};
+use crate::station::tap::{self, DeckTap, HOP};
 use crate::station::transition::{TransitionKind, TransitionRecord};
 use crate::units::{Db, StreamPos, SAMPLE_RATE};
 use serde::Serialize;
@@ -31,8 +32,11 @@ struct Entry {
     /// Seconds into the incoming track's file where it is first heard.
     entry: f64,
     beat_aligned: bool,
-    /// Planned offset between the two beat grids at the overlap's middle, in milliseconds.
+    /// How far the incoming track's beats fell after the outgoing track's in the rendered
+    /// overlap (milliseconds, negative: before), measured on what each deck put into the mix.
     beat_offset_ms: Option<f64>,
+    /// The offset the plan expected from the two beat grids, in milliseconds.
+    planned_beat_offset_ms: Option<f64>,
     #[serde(flatten)]
     measured: Measured,
 }
@@ -46,6 +50,10 @@ struct Summary {
     /// Transitions per kind.
     kinds: Vec<(String, usize)>,
     beat_aligned_share: f64,
+    /// The median and the largest measured beat offset (absolute, ms) of the beat-aligned
+    /// transitions.
+    beat_offset_ms_median: Option<f64>,
+    beat_offset_ms_worst: Option<f64>,
     overlap_seconds: Vec<(String, usize)>,
     /// The lowest short-term loudness after the first seconds, how far under the target it
     /// is (LU) and where (stream seconds).
@@ -68,7 +76,9 @@ struct Report {
 }
 
 impl Recorder {
-    pub fn new() -> Recorder {
+    /// A recorder for `engine`, which from now on keeps each deck's share of the mix.
+    pub fn new(engine: &mut Engine) -> Recorder {
+        engine.tap_decks();
         Recorder {
             meter: Meter::new(SAMPLE_RATE),
             records: Vec::new(),
@@ -81,9 +91,16 @@ impl Recorder {
         self.records.extend(engine.take_transitions());
     }
 
-    /// The report as pretty JSON, for a render of `seconds` gained to `target`.
-    pub fn finish(self, catalog: &Catalog, seconds: f64, target: Db) -> String {
+    /// The report as pretty JSON, for `engine`'s render of `seconds` gained to `target`.
+    pub fn finish(
+        self,
+        engine: &mut Engine,
+        catalog: &Catalog,
+        seconds: f64,
+        target: Db,
+    ) -> String {
         let levels = Levels::new(&self.meter.finish().blocks);
+        let tap = engine.take_deck_tap();
         let side = |id: &TrackId| Side {
             id: id.clone(),
             name: catalog.get(id).map_or(id.to_string(), |t| t.display_name()),
@@ -98,7 +115,11 @@ impl Recorder {
                 kind: r.kind,
                 entry: r.entry.secs(),
                 beat_aligned: matches!(r.kind, TransitionKind::BeatAligned { .. }),
-                beat_offset_ms: r.beat_offset.map(|f| f / SAMPLE_RATE as f64 * 1000.0),
+                beat_offset_ms: tap
+                    .as_ref()
+                    .and_then(|tap| measured_beat_offset(tap, catalog, r))
+                    .map(|s| s * 1000.0),
+                planned_beat_offset_ms: r.beat_offset.map(|f| f / SAMPLE_RATE as f64 * 1000.0),
                 // Levels are of the mix itself; record positions are when it is heard.
                 measured: levels
                     .transition(StreamPos(r.at.0.saturating_sub(OUTPUT_LATENCY)), r.overlap),
@@ -126,12 +147,20 @@ impl Recorder {
             }
         }
         let aligned = transitions.iter().filter(|t| t.beat_aligned).count();
+        let mut offsets: Vec<f64> = transitions
+            .iter()
+            .filter(|t| t.beat_aligned)
+            .filter_map(|t| t.beat_offset_ms.map(f64::abs))
+            .collect();
+        offsets.sort_by(f64::total_cmp);
         let summary = Summary {
             seconds,
             target_lufs: target.0,
             transitions: transitions.len(),
             kinds,
             beat_aligned_share: aligned as f64 / transitions.len().max(1) as f64,
+            beat_offset_ms_median: offsets.get(offsets.len() / 2).copied(),
+            beat_offset_ms_worst: offsets.last().copied(),
             overlap_seconds: overlap_histogram(transitions.iter().map(|t| t.measured.overlap)),
             worst_short_term_lufs: worst,
             worst_dip_lu: (target.0 - worst).max(0.0),
@@ -147,6 +176,20 @@ impl Recorder {
         };
         serde_json::to_string_pretty(&report).expect("the report serialises")
     }
+}
+
+/// The beat offset (seconds) of a beat-aligned transition, measured over its overlap on the
+/// two decks' envelopes, each with its own beat period.
+fn measured_beat_offset(tap: &DeckTap, catalog: &Catalog, r: &TransitionRecord) -> Option<f64> {
+    if !matches!(r.kind, TransitionKind::BeatAligned { .. }) {
+        return None;
+    }
+    let at = StreamPos(r.at.0.saturating_sub(OUTPUT_LATENCY));
+    let period = |id| Some(catalog.get(id)?.analysis.beats?.period);
+    let periods = (period(&r.from)?, period(&r.to)?);
+    let (out, inc) = (tap.find(&r.from, at)?, tap.find(&r.to, at)?);
+    let (from, to) = (at.0 .0 / HOP, (at.0 .0 + r.overlap.0) / HOP);
+    tap::beat_offset(&out.span(from, to), &inc.span(from, to), from, periods)
 }
 
 fn kind_name(kind: TransitionKind) -> &'static str {

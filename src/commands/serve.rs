@@ -10,6 +10,7 @@ use crate::http::{front, router, AppState, Metrics};
 use crate::library::announce::Announcer;
 use crate::library::service::{Library, LibraryConfig};
 use crate::library::status::LibraryProgress;
+use crate::output::{IcecastUrl, Outputs, Resolver, StreamInfo};
 use crate::station::admission;
 use crate::station::clock::{Clock, ScaledClock};
 use crate::station::registry::{random_id, Registry};
@@ -69,8 +70,23 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         opus_bitrate: a.opus_bitrate,
     };
     let (max_sessions, why) = session_limit(&a, &mix);
+    let icecast_out = a
+        .icecast_out
+        .iter()
+        .map(|u| IcecastUrl::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CommandError::Usage(format!("--icecast-out: {e}")))?;
+    let info = StreamInfo {
+        name: "Drift".into(),
+        description: "A radio that drifts through a music library".into(),
+        genre: "Various".into(),
+        bitrate_kbps: mix.bitrate.kbps(),
+        sample_rate: crate::units::SAMPLE_RATE,
+        channels: crate::units::CHANNELS as u8,
+    };
     let metrics = Arc::new(Metrics::default());
-    let app = Arc::new(AppState {
+    let app = Arc::new_cyclic(|me: &std::sync::Weak<AppState>| AppState {
+        outputs: Outputs::new(info, find_session(me.clone())),
         instance_id: random_id(),
         registry: Registry::new(catalog.clone(), clock.clone(), params, store)
             .with_max_sessions(max_sessions),
@@ -94,6 +110,10 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
         context: "no local address".into(),
         source,
     })?;
+    // Outputs start once the server could start: none pushes from a process about to fail.
+    for url in icecast_out {
+        app.outputs.add(url);
+    }
     println!("Drift is listening: open http://{addr}/");
     let plural = if max_sessions == 1 { "" } else { "s" };
     println!("At most {max_sessions} session{plural} at once ({why})");
@@ -126,6 +146,8 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: telling listeners to reconnect");
+        // Outputs stop first: one left running would resume a session after it was saved.
+        shutdown_app.outputs.stop_all();
         for h in shutdown_app.registry.running() {
             h.restart_listeners("shutdown", 2.0);
         }
@@ -152,6 +174,20 @@ async fn serve(a: ServeArgs) -> Result<(), CommandError> {
     .ok();
     tracing::info!("sessions saved; bye");
     Ok(())
+}
+
+/// How outputs find their session: as a request for it would (the default session, or a
+/// parked or saved one resumed), through the app they belong to.
+fn find_session(app: std::sync::Weak<AppState>) -> Resolver {
+    Arc::new(move |name: String| {
+        let app = app.clone();
+        Box::pin(async move {
+            let app = app.upgrade().ok_or("the server is stopping")?;
+            crate::http::api::session(&app, &name)
+                .await
+                .map_err(|e| e.message)
+        })
+    })
 }
 
 /// `--max-sessions`, or the default derived from this machine's cores and the measured cost

@@ -87,6 +87,14 @@ impl ApiError {
     pub fn unavailable(why: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", why)
     }
+    /// A banned track asked for by name (`422 banned`): unbanning it is the way.
+    pub fn banned(to_do: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "banned",
+            format!("this track is banned: unban it first to {to_do}"),
+        )
+    }
     pub fn gone(why: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::GONE, "gone", why)
     }

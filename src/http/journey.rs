@@ -146,11 +146,7 @@ pub async fn start_journey(
         ));
     }
     if app.catalog.marks.get(&dest).banned_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "banned",
-            "this track is banned: unban it first to drift to it",
-        ));
+        return Err(ApiError::banned("drift to it"));
     }
     if h.heard().0.as_ref() == Some(&dest) {
         return Err(ApiError::new(

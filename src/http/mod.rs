@@ -9,6 +9,7 @@ pub mod front;
 pub mod journey;
 pub mod marks;
 pub mod ops;
+pub mod outputs;
 pub mod steering;
 pub mod stream;
 pub mod tracks;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub storage: Arc<crate::store::StorageHealth>,
     /// The per-client limit on creating sessions (`--sessions-per-minute`).
     pub creates: admission::CreateLimiter,
+    /// Sessions pushed to Icecast servers (`--icecast-out`, `/api/sessions/{fp}/outputs`).
+    pub outputs: crate::output::Outputs,
 }
 
 pub type App = Arc<AppState>;
@@ -110,6 +113,11 @@ pub fn router(app: App) -> Router {
             "/api/sessions/{fp}/journey",
             post(journey::start_journey).delete(journey::cancel_journey),
         )
+        .route(
+            "/api/sessions/{fp}/outputs",
+            get(outputs::list).post(outputs::add),
+        )
+        .route("/api/sessions/{fp}/outputs/{id}", delete(outputs::remove))
         .route("/api/albums", get(journey::list))
         .route("/api/library", get(ops::library))
         .route("/api/tracks", get(tracks::search))

@@ -156,5 +156,6 @@ pub async fn metrics(State(app): State<App>) -> impl IntoResponse {
         "# HELP drift_library_scanning 1 while a library scan runs.\n# TYPE drift_library_scanning gauge\ndrift_library_scanning {}",
         library.scanning as u8
     );
+    app.outputs.metrics(&mut out);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

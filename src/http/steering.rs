@@ -156,8 +156,12 @@ pub async fn next(
         .track_id
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::bad_request("'trackId' is required"))?;
-    if app.catalog().get(&TrackId(id.clone())).is_none() {
+    let id = TrackId(id);
+    if app.catalog().get(&id).is_none() {
         return Err(ApiError::not_found(format!("no track with id '{id}'")));
     }
-    apply(&app, &h, Choice::Track(TrackId(id))).await
+    if app.catalog.marks.get(&id).banned_at.is_some() {
+        return Err(ApiError::banned("play it"));
+    }
+    apply(&app, &h, Choice::Track(id)).await
 }

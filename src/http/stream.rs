@@ -55,7 +55,7 @@ impl Pump {
         let listener = &self.listener;
         let before = out.len();
         self.framing
-            .wrap(first, &self.frames, &mut |i| listener.title_at(i), out);
+            .wrap(first, &self.frames, &mut |i| listener.tags_at(i), out);
         self.frames.clear();
         let bytes: usize = out[before..].iter().map(|b| b.len()).sum();
         let metrics = &self.app.metrics;

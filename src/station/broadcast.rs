@@ -55,9 +55,9 @@ impl Ring {
         }
     }
 
-    /// Empties the ring; the next push has index `start`.
+    /// Empties the ring (and frees its memory); the next push has index `start`.
     pub fn reset(&mut self, start: u64) {
-        self.frames.clear();
+        self.frames = VecDeque::new();
         self.bytes = 0;
         self.tail = start;
     }

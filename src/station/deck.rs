@@ -7,8 +7,9 @@ use crate::model::Track;
 use crate::units::{Frames, StreamPos, CHANNELS};
 use serde::{Deserialize, Serialize};
 
-/// What a checkpoint records of a deck; the gain and audio are derived again from the track.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a checkpoint records of a deck; the audio (and, unless `gain` says, the gain) is
+/// derived again from the track.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeckPlan {
     pub track: crate::model::TrackId,
     /// Stream position at which the file frame `entry` is heard.
@@ -19,6 +20,12 @@ pub struct DeckPlan {
     pub entry: Option<Frames>,
     pub fade_in: Fade,
     pub fade_out: Fade,
+    /// The deck's gain (amplitude) when it is not the one its track's loudness asks for: an
+    /// album successor joined gaplessly keeps the gain of the track before it, so the album
+    /// plays at one gain — its tracks' own level differences as mastered, no step at a join.
+    /// `None` (and in checkpoints from before it existed): the track's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain: Option<f32>,
 }
 
 pub struct Deck {

@@ -110,6 +110,8 @@ pub struct Engine {
     transitions: VecDeque<crate::station::transition::TransitionRecord>,
     block: Vec<f32>,
     encoded: Vec<Mp3Frame>,
+    /// Each deck's share of the mix, kept only for `drift render --report` (see `tap`).
+    tap: Option<super::tap::DeckTap>,
 }
 
 impl Engine {
@@ -182,6 +184,7 @@ impl Engine {
             transitions: VecDeque::new(),
             block: vec![0.0; BLOCK.samples()],
             encoded: Vec::new(),
+            tap: None,
         })
     }
 
@@ -199,7 +202,10 @@ impl Engine {
         self.block.iter_mut().for_each(|s| *s = 0.0);
         for deck in &mut self.decks {
             deck.fill(at, end + READ_AHEAD);
-            deck.mix_into(&mut self.block, at);
+            match &mut self.tap {
+                None => deck.mix_into(&mut self.block, at),
+                Some(tap) => tap.mix(deck, &mut self.block, at),
+            }
         }
         self.retire_decks(end);
         self.mix_pos = end;
@@ -215,9 +221,13 @@ impl Engine {
         (StreamPos(self.mix_pos.0.saturating_sub(BLOCK)), &self.block)
     }
 
-    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
-    pub fn mix_position(&self) -> StreamPos {
-        self.mix_pos
+    /// Keeps each deck's share of the mix from now on, for the transition report.
+    pub fn tap_decks(&mut self) {
+        self.tap.get_or_insert_with(Default::default);
+    }
+    /// What the tap kept (and stops keeping).
+    pub fn take_deck_tap(&mut self) -> Option<super::tap::DeckTap> {
+        self.tap.take()
     }
 
     /// Ends the stream: flushes the encoder's last frames.
@@ -246,6 +256,11 @@ impl Engine {
         StreamPos(Frames(
             self.frames_out.max(self.first_frame) * MP3_FRAME_SAMPLES,
         ))
+    }
+
+    /// The mix position of the next block to render (where the PCM fed to the encoder ends).
+    pub fn mix_position(&self) -> StreamPos {
+        self.mix_pos
     }
 
     pub fn checkpoint(&self) -> Checkpoint {
@@ -297,7 +312,7 @@ impl Engine {
         let Some(track) = self.catalog.get(&plan.track).cloned() else {
             return false;
         };
-        let gain = self.gain_for(&track);
+        let gain = plan.gain.unwrap_or_else(|| self.gain_for(&track));
         match Deck::open(track, plan.clone(), gain, from) {
             Ok(deck) => {
                 self.decks.push(deck);

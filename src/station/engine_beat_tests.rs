@@ -2,7 +2,7 @@
 //! real analysis (its grid checked against the clicks made): close tempi click together in
 //! the decoded output, distant tempi are not aligned, and a checkpoint inside an aligned
 //! overlap resumes sample for sample.
-use super::transition_tests::{first, pcm_blocks, playing_in_order, run, wav_track, SR};
+use super::transition_tests::{first, pcm_blocks, playing_in_order, run, wav_track, Run, SR};
 use super::*;
 use crate::model::BeatGrid;
 use crate::station::transition::{TransitionKind, TransitionRecord};
@@ -135,6 +135,69 @@ fn click_tracks_at_close_tempi_click_together_through_the_overlap() {
     offsets.sort_by(f64::total_cmp);
     let median = offsets[offsets.len() / 2];
     assert!(median <= 0.015, "median offset {median:.4} s: {offsets:?}");
+    // What the transition report measures on the decks agrees with the decoded clicks.
+    let (heard, tapped) = (signed_offset(&out, t), tapped_offset(&out, t));
+    assert!((heard - tapped).abs() < 0.003, "{heard} vs {tapped}");
+}
+
+/// How far the incoming clicks fall after the outgoing ones (s, signed) in the middle of the
+/// overlap of `t`, on the decoded output: each incoming click against the nearest outgoing
+/// one, and a straight line through those offsets (the tempi differ, so they drift) read at
+/// the middle.
+fn signed_offset(out: &Run, t: &TransitionRecord) -> f64 {
+    let (from, to) = (t.at.secs(), t.at.secs() + t.overlap.secs());
+    let outgoing = onsets(&out.decoded, 800.0, from - 0.1, to + 0.1);
+    let pairs: Vec<(f64, f64)> = onsets(&out.decoded, 5000.0, from - 0.1, to + 0.1)
+        .iter()
+        .filter_map(|i| {
+            let o = outgoing
+                .iter()
+                .min_by(|a, b| (*a - i).abs().total_cmp(&(*b - i).abs()))?;
+            ((i - o).abs() < 0.25).then_some((*i, i - o))
+        })
+        .collect();
+    assert!(pairs.len() >= 5, "{pairs:?}");
+    let n = pairs.len() as f64;
+    let (mt, mo) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (t, o)| (a + t / n, b + o / n));
+    let (sto, stt) = pairs.iter().fold((0.0, 0.0), |(a, b), (t, o)| {
+        (a + (t - mt) * (o - mo), b + (t - mt) * (t - mt))
+    });
+    mo + sto / stt * ((from + to) / 2.0 - mt)
+}
+
+/// The beat period of the click track named `id` (its name says its tempo).
+fn a_period(id: &TrackId) -> f64 {
+    60.0 * SR / id.0[1..].parse::<f64>().unwrap()
+}
+
+/// The beat offset (s) the transition report measures on the decks' envelopes.
+fn tapped_offset(out: &Run, t: &TransitionRecord) -> f64 {
+    use crate::station::tap::{beat_offset, HOP};
+    let at = StreamPos(t.at.0 - OUTPUT_LATENCY);
+    let (a, b) = (
+        out.tap.find(&t.from, at).unwrap(),
+        out.tap.find(&t.to, at).unwrap(),
+    );
+    let (from, to) = (at.0 .0 / HOP, (at.0 .0 + t.overlap.0) / HOP);
+    let periods = (a_period(&t.from), a_period(&t.to));
+    beat_offset(&a.span(from, to), &b.span(from, to), from, periods).unwrap()
+}
+
+#[test]
+fn the_measured_beat_offset_of_an_unaligned_crossfade_is_the_clicks_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = click_track(dir.path(), "c120", 120.0, 800.0, 0.25, 10.0);
+    let mut b = click_track(dir.path(), "c121", 121.0, 5000.0, 0.37, 10.0);
+    // No confidence in the incoming grid: a crossfade by loudness, beats wherever they fall.
+    b.analysis.beats.as_mut().unwrap().confidence = 0.1;
+    let out = run(dir.path(), vec![a, b], &["c120", "c121"], 9.6);
+    let t = first(&out);
+    assert_eq!(t.kind, TransitionKind::Crossfade, "{t:?}");
+    let (heard, tapped) = (signed_offset(&out, t), tapped_offset(&out, t));
+    assert!(heard.abs() > 0.03, "the clicks happen to coincide: {heard}");
+    assert!((heard - tapped).abs() < 0.003, "{heard} vs {tapped}");
 }
 
 #[test]

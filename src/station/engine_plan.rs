@@ -133,6 +133,10 @@ impl Engine {
                 Entry::plain(how.overlap, TransitionKind::Crossfade)
             };
             let entry = how.entry.unwrap_or(track.analysis.cue_in);
+            let gain = match how.kind {
+                TransitionKind::Gapless => self.decks.last().map(|d| d.gain),
+                _ => None,
+            };
             let plan = DeckPlan {
                 track: id.clone(),
                 start: at,
@@ -142,6 +146,7 @@ impl Engine {
                     at + track.analysis.cue_out.saturating_sub(entry),
                     Frames::ZERO,
                 ),
+                gain,
             };
             if !self.open_deck(plan, at) {
                 continue;

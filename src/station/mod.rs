@@ -13,6 +13,7 @@ pub mod render;
 pub mod report;
 pub mod scheduler;
 pub mod session;
+pub mod tap;
 pub mod transition;
 pub mod variety;
 pub mod walk;

@@ -3,15 +3,11 @@
 //! loudness around it, and any silence; and over the whole render, the distribution of overlap
 //! lengths, the share of beat-aligned transitions and the worst dip under the target. Pure: it
 //! reads the 100 ms block levels of the rendered PCM and the engine's transition records.
-use crate::analysis::gating;
+use crate::analysis::gating::{self, BlockEnergies, MOMENTARY_BLOCKS, SHORT_TERM_BLOCKS};
 use crate::analysis::loudness::BLOCK;
 use crate::units::{Db, Frames, StreamPos};
 use serde::Serialize;
 
-/// Momentary loudness is the mean energy of this many 100 ms blocks (400 ms, EBU R128).
-const MOMENTARY_BLOCKS: usize = 4;
-/// Short-term loudness: 3 s.
-const SHORT_TERM_BLOCKS: usize = 30;
 /// "Just before" and "just after" a transition: the 3 s next to the overlap.
 const AROUND: Frames = Frames(3 * 44_100);
 /// A 100 ms block under this is silent: the absolute floor below which the cue finder counts
@@ -48,13 +44,13 @@ pub struct Measured {
 
 /// Loudness over time of a rendered mix: one level per 100 ms block from stream position 0.
 pub struct Levels {
-    energies: Vec<f64>,
+    energies: BlockEnergies,
 }
 
 impl Levels {
     pub fn new(blocks: &[Db]) -> Levels {
         Levels {
-            energies: blocks.iter().map(|l| energy(*l)).collect(),
+            energies: BlockEnergies::new(blocks.iter().map(|l| energy(*l))),
         }
     }
 
@@ -65,12 +61,9 @@ impl Levels {
     /// Loudness of the `n` blocks ending with block `end - 1` (fewer at the start).
     fn window(&self, end: usize, n: usize) -> Db {
         let end = end.min(self.energies.len());
-        let start = end.saturating_sub(n);
-        if start >= end {
-            return SILENCE_FLOOR;
-        }
-        let mean = self.energies[start..end].iter().sum::<f64>() / (end - start) as f64;
-        loudness(mean)
+        self.energies
+            .mean(end.saturating_sub(n), end)
+            .map_or(SILENCE_FLOOR, loudness)
     }
 
     /// Momentary loudness of every block in `[from, to)` (each the 400 ms ending there).
@@ -101,8 +94,9 @@ impl Levels {
     /// The longest run of silent blocks in `[from, to)`, in blocks.
     pub fn longest_silence(&self, from: usize, to: usize) -> usize {
         let (mut best, mut run) = (0, 0);
-        for e in &self.energies[from.min(self.energies.len())..to.min(self.energies.len())] {
-            run = if loudness(*e).0 < SILENCE.0 {
+        for b in from..to.min(self.energies.len()) {
+            let e = self.energies.mean(b, b + 1).unwrap_or(0.0);
+            run = if loudness(e).0 < SILENCE.0 {
                 run + 1
             } else {
                 0

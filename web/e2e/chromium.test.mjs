@@ -1,33 +1,21 @@
 // The page in Debian's Chromium (audio/mpeg through MediaSource, `?codec=mp3`) against a real `drift serve`:
 // first sound, kill -9 and restart, going offline, refresh, skip heard at once on three pages,
 // buffer trimming, the direct fallback, and save.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DriftServer, chromium, until, sleep, startSampler, longestFreeze, appendGaps, clickPlay,
+  serverAndChromium, until, sleep, startSampler, longestFreeze, appendGaps, clickPlay,
   waitPlaying, ARTIFACTS,
 } from './harness.mjs';
 import { compareWithServer } from './audio-check.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await new DriftServer().start();
-  browser = await chromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const env = serverAndChromium();
 
 async function openPage(url, initScript) {
-  const context = await browser.newContext({ acceptDownloads: true });
+  const context = await env.browser.newContext({ acceptDownloads: true });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   // These tests are of the MP3 path (they compare frames with the server's MP3); the Opus
@@ -45,7 +33,7 @@ async function openPage(url, initScript) {
 }
 
 test('(a) click play: audio time advances within 1.5 s, title and state shown', async () => {
-  const { context, page } = await openPage(`${server.base}/`);
+  const { context, page } = await openPage(`${env.server.base}/`);
   await page.evaluate(() => {
     const a = document.getElementById('audio');
     window.__firstMove = null;
@@ -68,7 +56,7 @@ test('(a) click play: audio time advances within 1.5 s, title and state shown', 
 });
 
 /** Plays the owner page until it holds a full lead, with a sampler running. */
-async function playing(url = `${server.base}/`) {
+async function playing(url = `${env.server.base}/`) {
   const opened = await openPage(url);
   await clickPlay(opened.page);
   await waitPlaying(opened.page);
@@ -94,7 +82,7 @@ async function assertSeamless(page, fp, outageStartedMs, label, connBefore) {
   console.log(`${label}: connections start at frames ${starts.map((e) => `${e.first} (conn ${e.conn})`).join(', ')}`);
   const resumed = log.find((e) => e.conn > connBefore).first;
   await until(() => page.evaluate((n) => window.drift.ctl.history.nextIndex > n, resumed + 121), `${label}: 3 s past the reconnection`, 15000);
-  const cmp = await compareWithServer(page, server.base, fp, resumed - 80, resumed + 120, resumed);
+  const cmp = await compareWithServer(page, env.server.base, fp, resumed - 80, resumed + 120, resumed);
   console.log(`${label}: ${cmp.identical}/${cmp.frames} frames byte-identical around the reconnection, SNR ${cmp.snr.toFixed(1)} dB, best lag ${cmp.lag.lag}`);
   assert.deepEqual(cmp.differing.filter((i) => i >= resumed), [], `${label}: frames after the reconnection differ from the server's`);
   // A re-rendered span (after a restart) went through a fresh encoder: codec noise, but aligned.
@@ -107,10 +95,10 @@ test('(b) kill -9 and restart on the same port: playback continues, no gap, no r
   const fp = await page.evaluate(() => window.drift.boot.fingerprint);
   await sleep(6000); // past the first checkpoints: the restart re-renders mid-stream
   const [killedAt, connBefore] = await page.evaluate(() => [performance.now(), window.drift.ctl.conn]);
-  await server.kill();
+  await env.server.kill();
   await sleep(5000);
   await until(() => page.evaluate(() => window.drift.ctl.state === 'reconnecting'), 'the page to notice', 5000);
-  await server.start();
+  await env.server.start();
   await assertSeamless(page, fp, killedAt, 'kill -9', connBefore);
   await context.close();
 });
@@ -139,7 +127,7 @@ test('(d) refresh: restart notice, soft restart, playing again without a gap', a
 test('(d2) skip: the next track is heard within 1.5 s, and two other pages splice at the same point', async () => {
   const owner = await playing();
   const fp = await owner.page.evaluate(() => window.drift.boot.fingerprint);
-  const others = [await playing(`${server.base}/?session=${fp}`), await playing(`${server.base}/?session=${fp}`)];
+  const others = [await playing(`${env.server.base}/?session=${fp}`), await playing(`${env.server.base}/?session=${fp}`)];
   for (const o of others) assert.equal(await o.page.evaluate(() => window.drift.owner), false);
   const pages = [owner.page, ...others.map((o) => o.page)];
   for (const p of pages) {
@@ -165,7 +153,7 @@ test('(d2) skip: the next track is heard within 1.5 s, and two other pages splic
 });
 
 test('(e) played audio is trimmed: buffered start ≥ currentTime − keepSeconds − 1', async () => {
-  const { context, page } = await playing(`${server.base}/?keep=4`);
+  const { context, page } = await playing(`${env.server.base}/?keep=4`);
   await sleep(14000);
   const [start, now] = await page.evaluate(() => {
     const a = document.getElementById('audio');
@@ -176,7 +164,7 @@ test('(e) played audio is trimmed: buffered start ≥ currentTime − keepSecond
 });
 
 test('(f) without MediaSource the direct path plays', async () => {
-  const { context, page } = await openPage(`${server.base}/`, () => { delete window.MediaSource; delete window.ManagedMediaSource; });
+  const { context, page } = await openPage(`${env.server.base}/`, () => { delete window.MediaSource; delete window.ManagedMediaSource; });
   await clickPlay(page);
   assert.equal(await page.evaluate(() => window.drift.ctl.mode.kind), 'direct');
   await waitPlaying(page, 20000);
@@ -230,12 +218,12 @@ test('(g) steering: the page lists directions with previews; choosing one update
 });
 
 test('(i) a long outage empties the buffer: an error with a retry button, and retry plays again', async () => {
-  const { context, page } = await playing(`${server.base}/?giveup=2`);
+  const { context, page } = await playing(`${env.server.base}/?giveup=2`);
   await page.evaluate(() => {
     window.__states = [];
     window.drift.ctl.addEventListener('state', (e) => window.__states.push(`${e.detail.state}: ${e.detail.reason ?? ''}`));
   });
-  await server.stop();
+  await env.server.stop();
   // The page plays its buffer out first (~15 s): only then the error.
   await until(() => page.evaluate(() => !document.getElementById('error').hidden), 'the error message', 40000, 200)
     .catch(async (e) => {
@@ -246,7 +234,7 @@ test('(i) a long outage empties the buffer: an error with a retry button, and re
   assert.equal(await page.evaluate(() => window.drift.ctl.state), 'error');
   assert.ok(await page.isVisible('#retry'));
   await page.screenshot({ path: join(ARTIFACTS, 'chromium-error.png') });
-  await server.start();
+  await env.server.start();
   await page.click('#retry');
   await waitPlaying(page, 20000);
   assert.ok(await page.evaluate(() => document.getElementById('error').hidden));

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { before, after } from 'node:test';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const ARTIFACTS = join(ROOT, 'target', 'e2e');
@@ -200,6 +201,25 @@ export async function firefox() {
       spawnSync('pulseaudio', ['--kill'], { env });
     },
   };
+}
+
+/**
+ * For a test file whose tests share one `drift serve` on the demo library and one Chromium:
+ * starts both before the file's first test and stops them after its last. The returned
+ * object holds them (`env.server`, `env.browser`) once started.
+ */
+export function serverAndChromium() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await new DriftServer().start();
+    env.browser = await chromium();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    env.server?.cleanup();
+  });
+  return env;
 }
 
 /**

@@ -1,38 +1,26 @@
 // The journey and album UI in Debian's Chromium against a real `drift serve`: "Drift to…" a
 // searched track shows "On the way to X — n tracks left" with the planned path ending on X,
 // Cancel ends it (the server agrees); an album found by search plays from the next track.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DriftServer, chromium, until, ARTIFACTS } from './harness.mjs';
+import { serverAndChromium, until, ARTIFACTS } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await new DriftServer().start();
-  browser = await chromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  server?.cleanup();
-});
+const env = serverAndChromium();
 
 const json = async (url) => (await fetch(url)).json();
 
 test('drift to a track, see the way there, cancel; play an album', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.base}/`);
+  await page.goto(`${env.server.base}/`);
   await page.waitForFunction(() => window.drift && window.drift.boot && window.drift.owner === true);
   const fp = await page.evaluate(() => window.drift.boot.fingerprint);
-  const state = () => json(`${server.base}/api/sessions/${fp}`);
+  const state = () => json(`${env.server.base}/api/sessions/${fp}`);
 
   // A destination that is neither playing nor next.
-  const { tracks } = await json(`${server.base}/api/tracks?limit=50`);
+  const { tracks } = await json(`${env.server.base}/api/tracks?limit=50`);
   const s = await state();
   const dest = tracks.find((t) => t.id !== s.nowPlaying?.id && t.id !== s.next?.id);
   await page.fill('#journey-minutes', '3');
@@ -54,7 +42,7 @@ test('drift to a track, see the way there, cancel; play an album', async () => {
   assert.equal((await state()).plan, null);
 
   // An album, found by its title.
-  const { albums } = await json(`${server.base}/api/albums`);
+  const { albums } = await json(`${env.server.base}/api/albums`);
   const album = albums[0];
   await page.fill('#album-search', album.title);
   await page.click(`[data-album="${album.id}"]`);

@@ -14,6 +14,7 @@ import { Steering } from './steer.js';
 import { Marks } from './marks.js';
 import { Journey } from './journey.js';
 import { Albums } from './albums.js';
+import { Outputs } from './outputs.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
@@ -99,6 +100,7 @@ async function init() {
     toast: (text) => view.toast(text),
   });
   journey.refresh();
+  new Outputs(document, boot.fingerprint, { owner, toast: (text) => view.toast(text) });
   events = new Events(boot.eventsUrl, handlers, (why) => {
     if (ctl.active) ctl.recover(why);
     else setTimeout(() => events.connect(), 2000);

@@ -2,16 +2,8 @@
 // session is doing with its plan: "on the way to X — n tracks left" (or the album it plays)
 // with the planned path and a Cancel button. The album picker (albums.js) shows its plan here.
 
-import { call, line } from './steer.js';
-
-/** Calls `fn(value)` when the listener pauses typing in `input`. */
-export function onTyping(input, fn) {
-  let timer = null;
-  input.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(input.value), 200);
-  });
-}
+import { line } from './steer.js';
+import { call, post, searchList } from './search-list.js';
 
 const tracks = (n) => `${n} track${n === 1 ? '' : 's'} left`;
 
@@ -39,12 +31,23 @@ export class Journey {
     this.path = doc.getElementById('journey-path');
     this.cancelButton = doc.getElementById('journey-cancel');
     this.minutes = doc.getElementById('journey-minutes');
-    this.input = doc.getElementById('journey-search');
-    this.results = doc.getElementById('journey-results');
     this.plan = null;
     this.cancelButton.disabled = !owner;
     this.cancelButton.addEventListener('click', () => this.cancel());
-    onTyping(this.input, (q) => this.search(q));
+    this.search = searchList(doc, {
+      input: doc.getElementById('journey-search'),
+      list: doc.getElementById('journey-results'),
+      find: async (q) => (await call(`/api/tracks?limit=10&query=${encodeURIComponent(q)}`)).tracks,
+      row: (t) => ({
+        label: line(t),
+        button: 'Drift here',
+        data: ['destination', t.id],
+        enabled: owner,
+        act: () => this.start(t.id),
+      }),
+      none: 'Nothing matches.',
+      toast,
+    });
     // The path shortens as tracks play: look again now and then, not only on track changes.
     setInterval(() => { if (this.plan) this.refresh(); }, 10_000);
   }
@@ -71,43 +74,13 @@ export class Journey {
     }));
   }
 
-  async search(query) {
-    if (!query.trim()) {
-      this.results.replaceChildren();
-      return;
-    }
-    let data;
-    try {
-      data = await call(`/api/tracks?limit=10&query=${encodeURIComponent(query)}`);
-    } catch (e) {
-      this.toast(`Search failed: ${e.message}`);
-      return;
-    }
-    this.results.replaceChildren(...data.tracks.map((t) => {
-      const li = this.doc.createElement('li');
-      const label = this.doc.createElement('span');
-      label.textContent = line(t);
-      const b = this.doc.createElement('button');
-      b.textContent = 'Drift here';
-      b.disabled = !this.owner;
-      b.dataset.destination = t.id;
-      b.addEventListener('click', () => this.start(t.id));
-      li.append(label, b);
-      return li;
-    }));
-  }
-
   async start(track) {
     const minutes = Number(this.minutes.value);
     try {
-      const r = await call(`/api/sessions/${this.fp}/journey`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ track, minutes }),
-      });
+      const r = await post(`/api/sessions/${this.fp}/journey`, { track, minutes });
       this.onNext(r.next);
       this.show(r.plan);
-      this.results.replaceChildren();
-      this.input.value = '';
+      this.search.clear();
       this.toast(describe(r.plan) ?? 'Journey planned');
     } catch (e) {
       this.toast(`Cannot plan the journey: ${e.message}`);

@@ -3,16 +3,7 @@
 // with an Unban button). Bans are library-wide: a banned track never plays again in any
 // session until it is unbanned here.
 
-async function call(url, init) {
-  const r = await fetch(url, { cache: 'no-store', ...init });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
-  return body;
-}
-
-const post = (url, body) => call(url, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-});
+import { call, post } from './search-list.js';
 
 /** "3 plays · 1 skip · 2 loves" from a track's `marks`. */
 export function countsText(m) {

@@ -2,12 +2,7 @@
 // with the tracks that lie that way), and a library search to pick the next track. Choosing
 // either updates "next up" at once from the server's answer.
 
-export async function call(url, init) {
-  const r = await fetch(url, { cache: 'no-store', ...init });
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
-  return body;
-}
+import { call, post, searchList } from './search-list.js';
 
 export const line = (t) => `${t.title}${t.artist ? ' — ' + t.artist : ''}`;
 
@@ -20,12 +15,20 @@ export class Steering {
     this.onNext = onNext;
     this.toast = toast;
     this.box = doc.getElementById('directions');
-    this.results = doc.getElementById('results');
-    this.input = doc.getElementById('search');
-    let timer = null;
-    this.input.addEventListener('input', () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => this.search(this.input.value), 200);
+    searchList(doc, {
+      input: doc.getElementById('search'),
+      list: doc.getElementById('results'),
+      find: async (q) => (await call(`/api/tracks?limit=20&query=${encodeURIComponent(q)}`)).tracks,
+      row: (t) => ({
+        label: line(t),
+        detail: t.features ? `${Math.round(t.features.bpm)} BPM · ${t.features.keyName}` : '',
+        button: 'Play next',
+        data: ['track', t.id],
+        enabled: this.owner,
+        act: () => this.queue(t.id),
+      }),
+      none: 'Nothing matches.',
+      toast,
     });
     this.chosen = null;
   }
@@ -68,9 +71,7 @@ export class Steering {
 
   async steer(direction) {
     try {
-      const r = await call(`/api/sessions/${this.fp}/steer`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ direction }),
-      });
+      const r = await post(`/api/sessions/${this.fp}/steer`, { direction });
       this.chosen = direction;
       this.onNext(r.next);
       this.toast(r.next ? `Drifting ${direction}: next is ${line(r.next)}` : `Drifting ${direction}`);
@@ -80,47 +81,9 @@ export class Steering {
     }
   }
 
-  async search(query) {
-    if (!query.trim()) {
-      this.results.replaceChildren();
-      return;
-    }
-    let data;
-    try {
-      data = await call(`/api/tracks?limit=20&query=${encodeURIComponent(query)}`);
-    } catch (e) {
-      this.toast(`Search failed: ${e.message}`);
-      return;
-    }
-    if (!data.tracks.length) {
-      const li = this.doc.createElement('li');
-      li.textContent = 'Nothing matches.';
-      this.results.replaceChildren(li);
-      return;
-    }
-    this.results.replaceChildren(...data.tracks.map((t) => {
-      const li = this.doc.createElement('li');
-      const label = this.doc.createElement('span');
-      label.textContent = line(t);
-      const meta = this.doc.createElement('small');
-      const f = t.features;
-      meta.textContent = f ? `${Math.round(f.bpm)} BPM · ${f.keyName}` : '';
-      label.append(meta);
-      const b = this.doc.createElement('button');
-      b.textContent = 'Play next';
-      b.disabled = !this.owner;
-      b.dataset.track = t.id;
-      b.addEventListener('click', () => this.queue(t.id));
-      li.append(label, b);
-      return li;
-    }));
-  }
-
   async queue(trackId) {
     try {
-      const r = await call(`/api/sessions/${this.fp}/next`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ trackId }),
-      });
+      const r = await post(`/api/sessions/${this.fp}/next`, { trackId });
       this.onNext(r.next);
       this.toast(r.next ? `Next: ${line(r.next)}` : 'Queued');
     } catch (e) {

@@ -127,8 +127,13 @@ impl Listener {
         self.head.changed().await.map_err(|_| ListenEnd::Closed)
     }
 
-    /// What players show for the audio of frame (or packet) `index`.
-    pub fn title_at(&self, index: u64) -> Title {
+    /// The title players show for the audio of frame (or packet) `index` ("Artist - Title").
+    pub fn title_at(&self, index: u64) -> String {
+        self.tags_at(index).display()
+    }
+
+    /// The artist and title of the track audible at frame (or packet) `index`.
+    pub fn tags_at(&self, index: u64) -> Title {
         let st = self.inner.lock();
         st.track_at(self.codec.pos(index))
             .and_then(|(_, id)| {

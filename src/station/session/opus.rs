@@ -180,12 +180,17 @@ fn publish(shared: &Inner, packets: &[(u64, Bytes)]) {
 /// The ring keeps the packets before `first` when it holds them.
 fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
     let started = std::time::Instant::now();
-    let cps: Vec<_> = shared.lock().checkpoints.iter().cloned().collect();
-    let i = cps
-        .iter()
-        .rposition(|c| first_exact_packet(c.pos) <= first)
-        .unwrap_or(0);
-    let first = first.max(first_exact_packet(cps.get(i)?.pos));
+    // The checkpoints from the last one early enough on (not the whole history's).
+    let cps: Vec<_> = {
+        let st = shared.lock();
+        let i = st
+            .checkpoints
+            .iter()
+            .rposition(|c| first_exact_packet(c.pos) <= first)
+            .unwrap_or(0);
+        st.checkpoints.iter().skip(i).cloned().collect()
+    };
+    let first = first.max(first_exact_packet(cps.first()?.pos));
     let kbps = shared.params.opus_bitrate;
     let mut stream = match OpusStream::new(kbps, first) {
         Ok(s) => s,
@@ -214,8 +219,8 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
         e.scheduler_mut().set_prefs(shared.catalog.marks.prefs());
         Some(e)
     };
-    let mut helper = rebuild(&cps[i])?;
-    let mut next_cp = i + 1;
+    let mut helper = rebuild(&cps[0])?;
+    let mut next_cp = 1;
     let mut packets = Vec::new();
     let end = engine.mix_position();
     let mut rendered = Frames::ZERO;

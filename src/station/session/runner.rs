@@ -368,11 +368,15 @@ fn avoid_banned(shared: &Inner, mut engine: Engine) -> Engine {
     }
     let Some(mut fresh) = rebuilt_at_play_point(shared, &engine) else {
         // No checkpoint to rebuild from yet (a session just restored from a snapshot taken
-        // before the ban): skip from where the engine is, only just past the play point.
-        if now_banned {
+        // before the ban): the engine is still catching up to the play point, so its own mix
+        // changes from where it is — the banned track it plays is skipped, the one it plans
+        // next replaced.
+        if engine.playing().iter().any(|t| banned(&t.id)) {
             engine.skip();
-            cut_future(shared, &engine, "ban");
+        } else if !(next_banned(&engine) && engine.replan_next()) {
+            return engine;
         }
+        cut_future(shared, &engine, "ban");
         return engine;
     };
     if next_banned(&fresh) {
