@@ -1,11 +1,14 @@
 // The page pointed at an Icecast mount fed by Drift (`?relay=URL`, as docs/SCALING.md sets up
 // for relays), in Debian's Chromium: Drift pushes the station to Debian's icecast2 with
-// `--icecast-out`; the page plays the mount through MediaSource, shows the title Icecast's ICY
-// blocks carry (the one the server says is playing), and when icecast2 is killed and started
-// again it reconnects by itself and plays on.
+// `--icecast-out`; a front proxy serves both on one origin (as a site's reverse proxy does:
+// icecast2 does not answer the CORS preflight that the `Icy-MetaData` header needs); the page
+// plays the mount through MediaSource, shows the title Icecast's ICY blocks carry (the one the
+// server says is playing), and when icecast2 is killed and started again it reconnects by
+// itself and plays on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, request } from 'node:http';
 import { existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,7 @@ const PASSWORD = 'relaytest';
 let icecast;
 let server;
 let browser;
+let front;
 
 /** Debian's icecast2 on 127.0.0.1 (dropping to nobody when run as root, which it requires). */
 class Icecast {
@@ -69,6 +73,27 @@ class Icecast {
   }
 }
 
+/** One origin for the page: `/relay/…` goes to icecast2, everything else to Drift. */
+function frontProxy() {
+  const proxy = createServer((req, res) => {
+    const relay = req.url.startsWith('/relay/');
+    const upstream = request({
+      host: '127.0.0.1',
+      port: relay ? icecast.port : server.port,
+      path: relay ? req.url.slice('/relay'.length) : req.url,
+      method: req.method,
+      headers: req.headers,
+    }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(proxy)));
+}
+
 before(async () => {
   if (!existsSync(ICECAST)) return;
   icecast = new Icecast();
@@ -76,11 +101,14 @@ before(async () => {
   server = await new DriftServer({
     args: ['--icecast-out', `icecast://source:${PASSWORD}@127.0.0.1:${icecast.port}/drift.mp3`],
   }).start();
+  front = await frontProxy();
   browser = await chromium();
 });
 
 after(async () => {
   await browser?.close();
+  front?.closeAllConnections();
+  front?.close();
   await server?.stop();
   server?.cleanup();
   await icecast?.kill();
@@ -88,6 +116,19 @@ after(async () => {
 });
 
 const mount = () => `${icecast.base}/drift.mp3`;
+const frontBase = () => `http://127.0.0.1:${front.address().port}`;
+
+/** Whether the mount answers a listener (icecast2 takes no HEAD). */
+async function mountUp() {
+  const ac = new AbortController();
+  try {
+    return (await fetch(mount(), { signal: ac.signal })).ok;
+  } catch {
+    return false;
+  } finally {
+    ac.abort();
+  }
+}
 
 /** The title the page shows and the one Drift says plays now are the same. */
 async function titleFollows(page, what) {
@@ -100,11 +141,11 @@ async function titleFollows(page, what) {
 
 test('the page plays an Icecast mount of the station with its ICY titles, and rides out an Icecast restart', { skip: !existsSync(ICECAST) && 'no icecast2' }, async () => {
   // The output is streaming once the mount exists.
-  await until(async () => (await fetch(mount(), { method: 'HEAD' }).catch(() => null))?.ok, 'the mount', 20000);
+  await until(mountUp, 'the mount', 20000);
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.base}/?relay=${encodeURIComponent(mount())}`);
+  await page.goto(`${frontBase()}/?relay=${encodeURIComponent('/relay/drift.mp3')}`);
   await page.waitForFunction(() => window.drift && window.drift.boot);
   await page.click('#play');
   await waitPlaying(page, 20000);
@@ -120,7 +161,7 @@ test('the page plays an Icecast mount of the station with its ICY titles, and ri
   await sleep(2000);
   await icecast.start();
   await until(() => page.evaluate((c) => window.drift.ctl.conn > c
-    && window.drift.ctl.appendLog.some((e) => e.conn > c)), 'audio from the restarted mount', 60000);
+    && window.drift.ctl.appendLog.some((e) => e.conn > c), connBefore), 'audio from the restarted mount', 60000);
   await waitPlaying(page, 30000);
   await titleFollows(page, 'the title after the restart');
   await context.close();

@@ -208,7 +208,8 @@ export class StreamController extends EventTarget {
       return this.open(null);
     }
     if (!resp.ok || !resp.body) {
-      if (resp.status === 404) this.fsm.send('fail', 'this session no longer exists');
+      // A relay's mount is missing while its source reconnects: try again, as for any outage.
+      if (resp.status === 404 && !relay) this.fsm.send('fail', 'this session no longer exists');
       return false;
     }
     // A relay says no position: its live edge continues what this page holds (an outage
