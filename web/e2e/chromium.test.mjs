@@ -1,6 +1,6 @@
 // The page in Debian's Chromium (audio/mpeg through MediaSource, `?codec=mp3`) against a real `drift serve`:
 // first sound, kill -9 and restart, going offline, refresh, skip heard at once on three pages,
-// buffer trimming, the direct fallback, and save.
+// buffer trimming, the direct fallback, save, and volume and mute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -238,5 +238,31 @@ test('(i) a long outage empties the buffer: an error with a retry button, and re
   await page.click('#retry');
   await waitPlaying(page, 20000);
   assert.ok(await page.evaluate(() => document.getElementById('error').hidden));
+  await context.close();
+});
+
+test('(j) volume and mute act on the element, not the stream, and are remembered per browser', async () => {
+  const { context, page } = await openPage(`${env.server.base}/`);
+  await clickPlay(page);
+  await waitPlaying(page);
+  await page.evaluate(() => {
+    const s = document.getElementById('volume');
+    s.value = '40';
+    s.dispatchEvent(new Event('input'));
+  });
+  assert.equal(await page.evaluate(() => document.getElementById('audio').volume), 0.4);
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await page.evaluate(() => document.getElementById('audio').volume), 0.5);
+  await page.keyboard.press('m');
+  assert.equal(await page.evaluate(() => document.getElementById('audio').muted), true);
+  assert.equal(await page.getAttribute('#mute', 'aria-pressed'), 'true');
+  // Still playing: muting is the listener's own, the stream goes on.
+  await waitPlaying(page);
+  await page.reload();
+  await page.waitForFunction(() => window.drift && window.drift.boot);
+  assert.deepEqual(await page.evaluate(() => [document.getElementById('audio').volume, document.getElementById('audio').muted]), [0.5, true]);
+  await page.keyboard.press('m');
+  assert.equal(await page.evaluate(() => document.getElementById('audio').muted), false);
+  assert.equal(await page.evaluate(() => document.getElementById('volume').value), '50');
   await context.close();
 });

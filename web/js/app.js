@@ -15,9 +15,11 @@ import { Marks } from './marks.js';
 import { Journey } from './journey.js';
 import { Albums } from './albums.js';
 import { Outputs } from './outputs.js';
+import { Volume } from './volume.js';
 
 const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
+const volume = new Volume(document, audio, globalThis.localStorage);
 const view = new View(document);
 const options = {};
 if (params.get('player')) options.player = params.get('player');
@@ -326,7 +328,11 @@ view.on('retry', () => {
 addEventListener('online', () => wakeWait?.());
 document.addEventListener('keydown', (e) => {
   if (e.target.closest?.('input, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-  const act = { ' ': toggle, n: skip, N: skip, s: save, S: save, l: share, L: share, r: refresh, R: refresh }[e.key];
+  const act = {
+    ' ': toggle, n: skip, N: skip, s: save, S: save, l: share, L: share, r: refresh, R: refresh,
+    m: () => volume.toggleMute(), M: () => volume.toggleMute(),
+    ArrowUp: () => volume.louder(), ArrowDown: () => volume.quieter(),
+  }[e.key];
   if (act) {
     e.preventDefault();
     act();
