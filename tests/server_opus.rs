@@ -112,6 +112,10 @@ fn links(bytes: &[u8]) -> Vec<(u16, String, usize)> {
         }
         i += 27 + n + body;
     }
+    // A read that ends between a link's OpusHead and its OpusTags holds no part of it.
+    if out.last().is_some_and(|l| l.1.is_empty() && l.2 == 0) {
+        out.pop();
+    }
     out
 }
 
