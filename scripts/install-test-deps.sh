@@ -2,7 +2,7 @@
 # Installs what the build and the test suite need when it is missing: cmake (opusic-sys builds
 # its bundled libopus with it), Debian's ffmpeg (a real decoder and client, and the encoder of
 # every format the format tests generate), Chromium and Firefox ESR (the two MSE engines), PulseAudio (a null sink for Firefox), Debian's icecast2 (the Icecast output's tests push to it),
-# and the npm packages of the browser tests. Safe to run again: it only installs what is absent.
+# WebKitGTK's WebDriver and Xvfb (Safari's engine on Linux, which has no headless mode), and the npm packages of the browser tests. Safe to run again: it only installs what is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,8 @@ command -v ffprobe >/dev/null || need+=(ffmpeg)
 [ -x /usr/bin/firefox-esr ] || need+=(firefox-esr)
 command -v pulseaudio >/dev/null || need+=(pulseaudio pulseaudio-utils)
 [ -x /usr/bin/icecast2 ] || need+=(icecast2)
+[ -x /usr/bin/WebKitWebDriver ] || need+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || need+=(xvfb xauth)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   SUDO=""
