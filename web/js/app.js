@@ -29,8 +29,6 @@ if (params.get('codec')) options.codec = params.get('codec');
 // still talks to Drift for everything else. Titles then come with the audio, as ICY.
 const relay = params.get('relay');
 if (relay) Object.assign(options, { relay: true, codec: 'mp3' });
-/** Titles from the relay's ICY blocks, not from events timed on Drift's own stream. */
-const titlesByIcy = () => relay && ctl.mode?.kind === 'mse';
 if (params.get('keep')) options.keepSeconds = Number(params.get('keep'));
 if (params.get('giveup')) options.giveUpMs = Number(params.get('giveup')) * 1000;
 const ctl = new StreamController(audio, { ...options, initialState: 'loading' });
@@ -140,10 +138,7 @@ function followLibrary() {
 const handlers = {
   hello(e) {
     // A restarted server: the player reconnects in place (it notices too when it probes).
-    if (boot && e.instanceId !== ctl.instanceId && ctl.active) {
-      ctl.instanceId = e.instanceId;
-      ctl.softRestart('the server restarted');
-    }
+    if (boot) ctl.serverInstance(e.instanceId);
     if (boot) boot.instanceId = e.instanceId;
     place(e.nowPlaying, e.next);
   },
@@ -152,12 +147,11 @@ const handlers = {
     view.listeners(e.listeners);
   },
   track(e) {
-    if (!titlesByIcy()) ctl.addCue(e.position, { ...e.track, source: 'sse' });
+    ctl.addCue(e.position, { ...e.track, source: 'sse' });
   },
   splice(e) {
     nextUp = null;
-    // A relay's stream cannot be spliced: the change arrives with its audio.
-    if (!relay) ctl.splice(e.position);
+    ctl.splice(e.position);
   },
   restart(e) {
     ctl.softRestart(e.reason, Math.round((e.retryAfter ?? 0.5) * 1000));
@@ -166,10 +160,8 @@ const handlers = {
 
 /** Puts now playing and next up on the timeline at their stream positions. */
 function place(now, next) {
-  if (!titlesByIcy()) {
-    if (now && typeof now.start === 'number') ctl.addCue(now.start, { ...now, source: 'sse' });
-    if (next && typeof next.start === 'number') ctl.addCue(next.start, { ...next, source: 'sse' });
-  }
+  if (now && typeof now.start === 'number') ctl.addCue(now.start, { ...now, source: 'sse' });
+  if (next && typeof next.start === 'number') ctl.addCue(next.start, { ...next, source: 'sse' });
   nextUp = next ?? null;
   showNext();
 }

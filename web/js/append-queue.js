@@ -32,7 +32,6 @@ export class AppendQueue extends EventTarget {
     // Items not yet handed to appendBuffer, oldest first: {bytes, meta}.
     this.queue = [];
     this.queuedBytes = 0;
-    this.paused = false;
     // The error that stopped the queue; nothing is appended after it.
     this.failure = null;
     // True from appendBuffer until its updateend: what exclusive() and drained() wait out.
@@ -82,16 +81,6 @@ export class AppendQueue extends EventTarget {
     this.wake();
   }
 
-  /** Stops appending after the append in flight (backpressure) until resume(). */
-  pause() {
-    this.paused = true;
-  }
-
-  resume() {
-    this.paused = false;
-    this.kick();
-  }
-
   /**
    * Runs `fn` when the SourceBuffer is idle and no append is in flight, holding appends off
    * until it is done; if `fn` started an update (e.g. `sb.remove`), waits for its updateend.
@@ -109,7 +98,7 @@ export class AppendQueue extends EventTarget {
 
   /**
    * Resolves when nothing is queued, no append is in flight and the SourceBuffer is idle.
-   * While paused with items queued it waits for resume(). Rejects if the queue has stopped on
+   * Rejects if the queue has stopped on
    * an error, since what is queued will then never be appended.
    */
   async drained() {
@@ -172,7 +161,7 @@ export class AppendQueue extends EventTarget {
   async pump() {
     this.pumping = true;
     try {
-      while (!this.failure && !this.paused && this.queue.length > 0) {
+      while (!this.failure && this.queue.length > 0) {
         const outcome = await this.turn(() => this.appendHead());
         // Waited outside the turn, so exclusive jobs (a splice clearing the queue) run meanwhile.
         if (outcome.retryIn > 0) await sleep(outcome.retryIn);
@@ -187,7 +176,7 @@ export class AppendQueue extends EventTarget {
   // after a quota error the item stays at the head, to be retried after that long.
   async appendHead() {
     await this.idle();
-    if (this.failure || this.paused || this.queue.length === 0) return NOTHING;
+    if (this.failure || this.queue.length === 0) return NOTHING;
     const item = this.queue[0];
     let settle;
     const ended = new Promise((resolve) => (settle = resolve));

@@ -118,6 +118,26 @@ export class CueList {
     this.cues.sort((a, b) => a.pos - b.pos);
   }
 
+  /**
+   * Places a title that came with the audio (`exact` false: ICY, `emsg`) or from the session's
+   * events (`exact`: timed to the frame). An event's cue replaces any cue within 1.5 s of it;
+   * a stream title never replaces one.
+   */
+  place(pos, info, exact) {
+    const near = this.cues.find((c) => Math.abs(c.pos - pos) < 1.5);
+    if (!exact && near) return;
+    if (exact && near && Math.abs(near.pos - pos) >= FRAME_SECS) this.cues.splice(this.cues.indexOf(near), 1);
+    this.add(pos, info);
+  }
+
+  /** The cue in effect at `pos` when it differs from the one this returned last, else null. */
+  reached(pos) {
+    const cue = this.at(pos);
+    if (!cue || cue === this.last) return null;
+    this.last = cue;
+    return cue;
+  }
+
   /** Forgets cues at or after `pos` (a splice replaced that future). */
   dropFrom(pos) {
     this.cues = this.cues.filter((c) => c.pos < pos - FRAME_SECS / 2);

@@ -1,7 +1,10 @@
-// The MediaSource side of the player: one SourceBuffer in `sequence` mode, fed through the
-// append queue, where media time equals stream position (each connection sets
-// `timestampOffset` to the position of its first frame). It trims played audio, evicts on
-// QuotaExceededError without losing what waits to be appended, and cuts the future on splice.
+// The MediaSource sink: one SourceBuffer in `sequence` mode, fed through the append queue, where
+// media time equals stream position (each run of frames sets `timestampOffset` to the position
+// of its first frame). It owns everything about the element's buffer: the play head's first
+// placement, small holes jumped, played audio trimmed, room for more (backpressure), quota
+// errors, and, with ManagedMediaSource (Safari's engine), the browser's wishes: fetch only while
+// it is `streaming`, refetch what it evicts. It reports upward through events and never calls
+// into its owner: `appended`, `error`, `quota`, `evicted`, `streaming`, `progress`.
 import { AppendQueue } from './append-queue.js';
 
 /**
@@ -28,35 +31,64 @@ export function chooseMode(win, forced, { codec = 'auto', opus = false } = {}) {
   return { kind: 'direct', format: 'mp3', codec: 'mp3', mime: 'audio/mpeg', managed: false };
 }
 
+const TICK_MS = 250;
+
 export class MseSink extends EventTarget {
   /**
-   * Attaches a new MediaSource to `audio`. Call synchronously from the click that starts
-   * playback, so `play()` keeps the user's gesture.
+   * Attaches a new (Managed)MediaSource to `audio`. Call synchronously from the click that
+   * starts playback, so `play()` keeps the user's gesture. `opts`: keepSeconds (played audio
+   * kept), trimEveryMs, maxAheadSeconds and maxPendingBytes (room for more).
    */
-  constructor(audio, mode, win = globalThis) {
+  constructor(audio, mode, opts, win = globalThis) {
     super();
     this.audio = audio;
     this.mode = mode;
+    this.keepSeconds = opts.keepSeconds;
+    this.opts = opts;
     const MS = mode.managed ? win.ManagedMediaSource : win.MediaSource;
     this.ms = new MS();
-    if (mode.managed) audio.disableRemotePlayback = true;
+    // Plain MediaSource always wants data; a managed one says when (`endstreaming` until
+    // `startstreaming`). Its first wish may come only after sourceopen: until then, it wants.
+    this.wants = true;
+    if (mode.managed) {
+      audio.disableRemotePlayback = true;
+      this.ms.addEventListener('startstreaming', () => this.setStreaming(true));
+      this.ms.addEventListener('endstreaming', () => this.setStreaming(false));
+    }
     this.url = URL.createObjectURL(this.ms);
     audio.src = this.url;
+    this.started = false; // the first frames are in the buffer
+    this.ownCut = null; // a cutFrom() in progress: its removal is not an eviction
+    this.lastTrim = 0;
+    this.roomWaiters = [];
+    this.onTime = () => this.checkRoom();
+    audio.addEventListener('timeupdate', this.onTime);
     this.ready = new Promise((resolve, reject) => {
       this.ms.addEventListener('sourceopen', () => {
         try {
           this.sb = this.ms.addSourceBuffer(mode.mime);
           this.sb.mode = 'sequence';
-          this.queue = new AppendQueue(this.sb, { evict: () => this.evict() });
-          this.queue.addEventListener('error', (e) => this.dispatchEvent(new CustomEvent('error', { detail: e.detail })));
-          this.queue.addEventListener('appended', (e) => this.dispatchEvent(new CustomEvent('appended', { detail: e.detail.meta })));
+          this.queue = new AppendQueue(this.sb, { evict: () => this.evictPlayed() });
+          this.queue.addEventListener('error', (e) => this.emit('error', e.detail));
+          this.queue.addEventListener('appended', (e) => this.onAppended(e.detail.meta));
+          this.queue.addEventListener('quota', (e) => this.emit('quota', e.detail));
+          this.sb.addEventListener('bufferedchange', (e) => this.onBufferedChange(e));
           resolve();
         } catch (e) {
           reject(e);
         }
       }, { once: true });
     });
-    this.lastTrim = 0;
+    this.watch();
+  }
+
+  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  setStreaming(on) {
+    if (on === this.wants) return;
+    this.wants = on;
+    this.emit('streaming', { on });
+    this.checkRoom();
   }
 
   /** The buffered range holding `t` (or starting just after it), as [start, end], or null. */
@@ -73,6 +105,9 @@ export class MseSink extends EventTarget {
     const b = this.audio.buffered;
     return b.length ? b.end(b.length - 1) : null;
   }
+
+  /** Stream position the listener hears now. */
+  get position() { return this.audio.currentTime; }
 
   /** Seconds buffered ahead of the play point, in the range it plays from. */
   ahead() {
@@ -104,9 +139,53 @@ export class MseSink extends EventTarget {
     this.queue.push(bytes, meta);
   }
 
-  /** Bytes and items waiting to be appended (backpressure). */
+  /** Bytes waiting to be appended. */
   get pending() {
     return this.queue ? this.queue.pendingBytes : 0;
+  }
+
+  /** True when the connection may read more: the browser wants data and there is room. */
+  hasRoom() {
+    return this.wants && this.ahead() <= this.opts.maxAheadSeconds && this.pending <= this.opts.maxPendingBytes;
+  }
+
+  /**
+   * Resolves when there is room for more (see hasRoom), woken by the element's progress, by
+   * appends and by the browser asking for data; rejects when `signal` aborts.
+   */
+  room(signal) {
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.roomWaiters.push(waiter);
+      signal?.addEventListener('abort', () => {
+        this.roomWaiters = this.roomWaiters.filter((w) => w !== waiter);
+        reject(new Error('closed'));
+      }, { once: true });
+    });
+  }
+
+  checkRoom() {
+    if (!this.roomWaiters.length || !this.hasRoom()) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  onAppended(meta) {
+    if (meta) {
+      // The first audio of a session sits at its stream position, and audio after an
+      // outage may start past a hole: move the play head to it.
+      const t = this.audio.currentTime;
+      if (!this.started || !this.rangeAt(t)) {
+        const r = this.rangeAt(meta.pos);
+        if (r && (t < r[0] || t > r[1]) && (!this.started || this.ahead() === 0)) this.audio.currentTime = r[0];
+      }
+      this.started = true;
+      this.emit('appended', meta);
+    }
+    if (this.audio.paused) this.audio.play().catch(() => {});
+    this.checkRoom();
   }
 
   /** Splice: forget everything queued and everything buffered from `pos` on. */
@@ -115,40 +194,99 @@ export class MseSink extends EventTarget {
     this.queue.clear();
     await this.queue.exclusive(() => {
       const end = this.end;
+      this.ownCut = pos;
       if (end !== null && end > pos) this.sb.remove(pos, Infinity);
     });
+    this.ownCut = null;
   }
 
-  /** Removes played audio older than `keep` seconds, at most every `everyMs`. */
-  async trim(keep, everyMs, now = Date.now()) {
-    if (!this.sb || now - this.lastTrim < everyMs) return false;
+  /**
+   * A ManagedSourceBuffer tells what the browser removed. Played audio going is fine; audio
+   * not yet played going (memory pressure) must be fetched again, or the listener hears a hole.
+   */
+  onBufferedChange(e) {
+    const removed = e.removedRanges;
+    if (!removed?.length) return;
+    const t = this.audio.currentTime;
+    for (let i = 0; i < removed.length; i++) {
+      const from = Math.max(removed.start(i), t);
+      if (removed.end(i) <= t + 0.05) continue;
+      if (this.ownCut !== null && removed.start(i) >= this.ownCut - 0.05) continue;
+      this.emit('evicted', { from, to: removed.end(i) });
+      return;
+    }
+  }
+
+  /** On QuotaExceededError: drop played audio down to a few seconds behind the play point. */
+  async evictPlayed() {
     const b = this.audio.buffered;
-    const cut = this.audio.currentTime - keep;
+    const cut = this.audio.currentTime - 3;
+    if (!b.length || b.start(0) >= cut) return false;
+    this.sb.remove(0, cut);
+    await new Promise((r) => this.sb.addEventListener('updateend', r, { once: true }));
+    return true;
+  }
+
+  /** Removes played audio older than `keepSeconds`, at most every `trimEveryMs`. */
+  async trim(now) {
+    if (!this.sb || now - this.lastTrim < this.opts.trimEveryMs) return false;
+    const b = this.audio.buffered;
+    const cut = this.audio.currentTime - this.keepSeconds;
     if (!b.length || b.start(0) >= cut - 0.25) return false;
     this.lastTrim = now;
     await this.queue.exclusive(() => this.sb.remove(0, cut));
     return true;
   }
 
-  /** On QuotaExceededError: drop played audio down to a few seconds behind the play point. */
-  async evict() {
-    const b = this.audio.buffered;
-    const cut = this.audio.currentTime - 3;
-    if (!b.length || b.start(0) >= cut) return false;
-    this.sb.remove(0, cut);
-    await new Promise((r) => this.sb.addEventListener('updateend', r, { once: true }));
-    this.dispatchEvent(new CustomEvent('evicted', { detail: { upTo: cut } }));
-    return true;
+  /**
+   * Four times a second: whether the play head moves, small holes jumped, played audio
+   * trimmed, and a `progress` event for the owner (which decides what a frozen play head means).
+   */
+  watch() {
+    let lastTime = -1;
+    let frozenSince = Date.now();
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      const t = this.audio.currentTime;
+      const ahead = this.ahead();
+      const moving = t !== lastTime && !this.audio.paused;
+      if (moving) frozenSince = now;
+      lastTime = t;
+      const frozenMs = now - frozenSince;
+      if (!moving && frozenMs > 400 && ahead < 0.5) {
+        const gap = this.gapAfter(t, 1.0);
+        if (gap !== null) this.audio.currentTime = gap + 0.001;
+      }
+      this.trim(now).catch(() => {});
+      this.checkRoom();
+      this.emit('progress', { position: t, ahead, moving, frozenMs, pending: this.pending, started: this.started });
+    }, TICK_MS);
+  }
+
+  /** Plays again if the element paused itself with audio to play (a stall). */
+  nudge() {
+    if (this.audio.paused && this.ahead() > 0.2) {
+      this.audio.play().catch(() => {});
+      return true;
+    }
+    return false;
   }
 
   /** Detaches from the element. */
   close() {
+    clearInterval(this.timer);
+    this.audio.removeEventListener('timeupdate', this.onTime);
+    for (const w of this.roomWaiters) w.reject(new Error('closed'));
+    this.roomWaiters = [];
     try {
       this.queue?.clear();
       if (this.ms.readyState === 'open' && this.sb && !this.sb.updating) this.ms.endOfStream();
     } catch {
       // Already closed: nothing to release.
     }
+    this.audio.pause();
+    this.audio.removeAttribute('src');
+    this.audio.load();
     URL.revokeObjectURL(this.url);
   }
 }

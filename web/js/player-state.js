@@ -28,6 +28,15 @@ export const STATES = Object.freeze([
 /** The states in which nothing can play yet because the page has no station. */
 export const WAITING = Object.freeze(['loading', 'preparing', 'unreachable', 'unavailable']);
 
+/** The states in which the player runs (it was started and not stopped). */
+export const ACTIVE = Object.freeze(['connecting', 'buffering', 'playing', 'stalled', 'reconnecting', 'error']);
+
+/** The states in which the connection is lost and the player keeps trying to get it back. */
+export const RECOVERING = Object.freeze(['reconnecting', 'error']);
+
+export const isActive = (state) => ACTIVE.includes(state);
+export const isRecovering = (state) => RECOVERING.includes(state);
+
 // Each of the waiting events moves between the waiting states only: once the page has its
 // station it never goes back to waiting (its player has its own recovery path).
 const waitingTo = (to) => Object.fromEntries(WAITING.map((s) => [s, to]));
@@ -85,14 +94,21 @@ export function autostart(state, intent) {
 }
 
 /**
- * A state holder that reports changes of state or intent: `onChange(to, from, event, detail)`.
+ * The player's state: the state itself, the play intent, and since when the connection has
+ * been lost (`troubleSince`, ms, while recovering; else null). Reports every change of state or
+ * intent: `onChange(to, from, event, detail)`. `now` is injectable for tests.
  */
 export class StateMachine {
-  constructor(onChange = () => {}, initial = 'idle') {
+  constructor(onChange = () => {}, initial = 'idle', now = () => Date.now()) {
     this.state = initial;
     this.intent = false;
+    this.troubleSince = null;
     this.onChange = onChange;
+    this.now = now;
   }
+
+  get active() { return isActive(this.state); }
+  get recovering() { return isRecovering(this.state); }
 
   send(event, detail) {
     const from = this.state;
@@ -101,6 +117,8 @@ export class StateMachine {
     if (to !== from || intent !== this.intent) {
       this.state = to;
       this.intent = intent;
+      if (!isRecovering(to)) this.troubleSince = null;
+      else if (!isRecovering(from)) this.troubleSince = this.now();
       this.onChange(to, from, event, detail);
     }
     return to;

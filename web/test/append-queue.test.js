@@ -1,79 +1,13 @@
 // Tests for append-queue.js against a fake SourceBuffer that refuses overlapping operations the
 // way a real one does: order, one append at a time, exclusive jobs between appends, the quota
-// path losing nothing, clear(), pause()/resume(), drained() and errors.
+// path losing nothing, clear(), drained() and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppendQueue } from '../js/append-queue.js';
+import { FakeSourceBuffer } from './fake-media.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// A SourceBuffer stand-in: operations throw InvalidStateError while updating (as in MSE), each
-// update ends asynchronously with 'updateend', and appends can be made to hit the quota.
-class FakeSourceBuffer extends EventTarget {
-  constructor({ quota = 0, delay = () => 0, failWith = null, errorEventOn = -1 } = {}) {
-    super();
-    this.updating = false;
-    this.quota = quota; // how many appendBuffer calls throw QuotaExceededError next
-    this.delay = delay; // ms an update takes, per operation
-    this.failWith = failWith; // an error appendBuffer throws (not quota)
-    this.errorEventOn = errorEventOn; // index of the append that fails with an 'error' event
-    this.appended = []; // bytes accepted, in order
-    this.log = []; // every operation, in order
-    this.overlaps = 0; // operations attempted while updating
-    this.offset = 0;
-  }
-
-  get timestampOffset() {
-    return this.offset;
-  }
-
-  set timestampOffset(v) {
-    this.busyCheck('timestampOffset');
-    this.log.push(['offset', v]);
-    this.offset = v;
-  }
-
-  busyCheck(op) {
-    if (this.updating) {
-      this.overlaps += 1;
-      throw new DOMException(`${op} while updating`, 'InvalidStateError');
-    }
-  }
-
-  appendBuffer(bytes) {
-    this.busyCheck('appendBuffer');
-    if (this.failWith) throw this.failWith;
-    if (this.quota > 0) {
-      this.quota -= 1;
-      this.log.push(['quota', bytes[0]]);
-      throw new DOMException('The SourceBuffer is full', 'QuotaExceededError');
-    }
-    const index = this.appended.length;
-    this.appended.push(bytes);
-    this.log.push(['append', bytes[0]]);
-    this.update(index === this.errorEventOn);
-  }
-
-  remove(start, end) {
-    this.busyCheck('remove');
-    this.log.push(['remove', start, end]);
-    this.update(false);
-  }
-
-  abort() {
-    this.log.push(['abort']);
-  }
-
-  update(failing) {
-    this.updating = true;
-    setTimeout(() => {
-      if (failing) this.dispatchEvent(new Event('error'));
-      this.updating = false;
-      this.dispatchEvent(new Event('updateend'));
-    }, this.delay());
-  }
-}
 
 // Item i: i + 1 bytes, all equal to i, so the log shows which item each operation carried.
 const item = (i) => new Uint8Array(i + 1).fill(i);
@@ -297,43 +231,6 @@ test('clear() drops only items not yet appended', async () => {
   q2.push(item(2));
   await q2.drained();
   assert.deepEqual(sb2.appended, [item(0)]);
-});
-
-test('pause() right after push() appends nothing', async () => {
-  const sb = new FakeSourceBuffer();
-  const q = new AppendQueue(sb);
-  q.push(item(0));
-  q.pause();
-  await wait(5);
-  assert.deepEqual(sb.appended, []);
-  q.resume();
-  await q.drained();
-  assert.deepEqual(sb.appended, [item(0)]);
-});
-
-test('pause() holds appends after the one in flight; resume() goes on in order', async () => {
-  const sb = new FakeSourceBuffer({ delay: () => 2 });
-  const q = new AppendQueue(sb);
-  q.pause();
-  q.push(item(0));
-  await wait(10);
-  assert.deepEqual(sb.appended, []);
-  assert.equal(q.pending, 1);
-  q.resume();
-  q.push(item(1));
-  q.push(item(2));
-  await tick(); // item 0 in flight
-  q.pause();
-  await wait(10);
-  assert.deepEqual(sb.appended, [item(0)]);
-  assert.equal(q.pending, 2);
-  // exclusive jobs still run while paused
-  await q.exclusive(() => sb.remove(0, 1));
-  assert.deepEqual(sb.appended, [item(0)]);
-  const drained = q.drained();
-  q.resume();
-  await drained;
-  assert.deepEqual(sb.appended, [item(0), item(1), item(2)]);
 });
 
 test('drained() waits for the queue, the append in flight and any other update', async () => {

@@ -150,3 +150,26 @@ test('X-Drift-Position: what the server writes reads back; anything else is null
     assert.ok(Number.isSafeInteger(indexOf(pos)), text);
   });
 });
+
+test('CueList.place: an event cue replaces a stream title near it; a stream title never replaces one', () => {
+  const cues = new CueList();
+  cues.place(100, { title: 'From ICY', source: 'icy' }, false);
+  cues.place(100.5, { title: 'From the events', source: 'sse' }, true);
+  assert.deepEqual(cues.cues.map((c) => [c.pos, c.info.title]), [[100.5, 'From the events']]);
+  cues.place(101, { title: 'Late ICY', source: 'icy' }, false);
+  assert.equal(cues.cues.length, 1);
+  cues.place(200, { title: 'Next', source: 'emsg' }, false);
+  assert.equal(cues.cues.length, 2);
+});
+
+test('CueList.reached: each change of track once, however often asked', () => {
+  const cues = new CueList();
+  cues.add(10, { title: 'A' });
+  cues.add(20, { title: 'B' });
+  assert.equal(cues.reached(5), null);
+  assert.equal(cues.reached(11).info.title, 'A');
+  assert.equal(cues.reached(12), null);
+  cues.add(10, { title: 'A', album: 'heartbeat repeat' }); // merged into the same cue
+  assert.equal(cues.reached(13), null);
+  assert.equal(cues.reached(20).info.title, 'B');
+});

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IcyStripper, parseIcyMetadata } from '../js/icy.js';
 import { concatBytes } from '../js/bytes.js';
+import { block, icyStream } from './stream-build.js';
 
 const utf8 = new TextEncoder();
 
@@ -16,32 +17,6 @@ function audioBytes(n, seed = 7) {
     out[i] = x >>> 24;
   }
   return out;
-}
-
-// One ICY block: length byte, then the text zero-padded to a multiple of 16 (null → L = 0).
-function block(text) {
-  if (text === null) return [0];
-  const bytes = typeof text === 'string' ? utf8.encode(text) : text;
-  const units = Math.ceil(bytes.length / 16);
-  const out = new Uint8Array(1 + units * 16);
-  out[0] = units;
-  out.set(bytes, 1);
-  return [...out];
-}
-
-// An ICY response: `audio` with block i inserted after each `metaint` bytes.
-function icyStream(audio, metaint, blocks) {
-  const out = [];
-  let b = 0;
-  for (let i = 0; i < audio.length; i += metaint) {
-    const piece = audio.subarray(i, i + metaint);
-    out.push(...piece);
-    if (piece.length === metaint && i + metaint <= audio.length && b < blocks.length) {
-      out.push(...block(blocks[b++]));
-    }
-  }
-  assert.equal(b, blocks.length, 'test stream must hold every block');
-  return Uint8Array.from(out);
 }
 
 const concat = (list) => (list.length ? concatBytes(list) : new Uint8Array(0));

@@ -4,27 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFrameHeader, FrameSplitter, concatFrames } from '../js/mp3-frames.js';
 import { concatBytes } from '../js/bytes.js';
+import { header192, frame, frame192 } from './stream-build.js';
 
 const SECS = 1152 / 44100;
-
-// MPEG-1 Layer III, no CRC, 192 kbps (index 11), 44.1 kHz (index 0), stereo.
-function header192(padding) {
-  return [0xff, 0xfb, 0xb0 | (padding ? 0b10 : 0), 0x00];
-}
-
-// A whole frame: `head` then deterministic filler below 0xFF, so no sync word can appear inside.
-function frame(head, length, seed) {
-  const out = new Uint8Array(length);
-  out.set(head);
-  for (let i = 4; i < length; i++) out[i] = (i * 7 + seed * 31) % 255;
-  return out;
-}
-
-// Frame i of a 192 kbps stream: padding on odd frames (626 / 627 bytes).
-function frame192(i) {
-  const padded = i % 2 === 1;
-  return frame(header192(padded), padded ? 627 : 626, i);
-}
 
 const concat = (list) => (list.length ? concatBytes(list) : new Uint8Array(0));
 

@@ -163,3 +163,23 @@ test('the pill never says Ready while nothing can play', () => {
   assert.equal(label('error'), 'Cannot reach the server');
   assert.doesNotMatch(label('error', 0, false, true), /reach/i, 'the server answered: it is reachable');
 });
+
+test('StateMachine owns whether the player runs, recovers, and since when it is in trouble', () => {
+  let clock = 1000;
+  const m = new StateMachine(() => {}, 'idle', () => clock);
+  assert.deepEqual([m.active, m.recovering, m.troubleSince], [false, false, null]);
+  m.send('start');
+  m.send('connected');
+  m.send('playing');
+  assert.deepEqual([m.state, m.active, m.recovering], ['playing', true, false]);
+  clock = 2000;
+  m.send('lost', 'the stream ended');
+  assert.deepEqual([m.state, m.recovering, m.troubleSince], ['reconnecting', true, 2000]);
+  clock = 9000;
+  m.send('giveUp'); // still the same trouble: its start stays
+  assert.deepEqual([m.state, m.recovering, m.troubleSince], ['error', true, 2000]);
+  m.send('connected');
+  assert.deepEqual([m.state, m.recovering, m.troubleSince], ['buffering', false, null]);
+  m.send('stop');
+  assert.deepEqual([m.active, m.recovering], [false, false]);
+});
