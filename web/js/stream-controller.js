@@ -41,7 +41,7 @@ export class StreamController extends EventTarget {
     this.history = new FrameHistory(this.opts.historySeconds);
     this.cues = new CueList();
     this.conn = 0; // bumped for every connection; a superseded one sees the change and quits
-    this.appendLog = []; // { conn, first, last, at } frame indices, for tests and diagnostics
+    this.appendLog = []; // { conn, first, last, at }: runs of frame indices appended, for tests
     this.instanceId = null;
     this.trouble = null; // what the last failed attempt heard (shown with the error state)
   }
@@ -295,9 +295,15 @@ export class StreamController extends EventTarget {
     }
   }
 
+  /** Appended frames, one entry per unbroken run of a connection (a gap or repeat starts one). */
   onAppended(meta) {
+    const last = this.appendLog.at(-1);
+    if (last && last.conn === meta.conn && meta.first === last.last + 1) {
+      Object.assign(last, { last: meta.last, at: Date.now() });
+      return;
+    }
     this.appendLog.push({ conn: meta.conn, first: meta.first, last: meta.last, at: Date.now() });
-    if (this.appendLog.length > 20000) this.appendLog.splice(0, 10000);
+    if (this.appendLog.length > 2000) this.appendLog.splice(0, 1000);
   }
 
   /** The sink's heartbeat: what a moving or frozen play head means, and what is heard. */
