@@ -2,7 +2,7 @@
 //! under it; files added, renamed and removed on disk are picked up without a restart.
 mod common;
 
-use common::{client, get_json, read_bytes, write_tone, Server};
+use common::{client, get_json, poll_until, read_bytes, write_tone, Server};
 use std::time::{Duration, Instant};
 
 fn library_status(server: &Server) -> serde_json::Value {
@@ -11,18 +11,7 @@ fn library_status(server: &Server) -> serde_json::Value {
 
 /// Polls `/api/library` until `done` holds for it, or panics after `secs`.
 fn wait_for(server: &Server, secs: u64, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
-    let started = Instant::now();
-    loop {
-        let status = library_status(server);
-        if done(&status) {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(secs),
-            "{what}: still {status}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll_until(secs, what, || library_status(server), done);
 }
 
 fn titles(server: &Server) -> Vec<String> {

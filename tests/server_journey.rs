@@ -60,7 +60,7 @@ fn skip_through(server: &Server, fp: &str, token: &str, events: &Events, n: usiz
     let mut got = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(90);
     while got.len() < n {
-        let play = state(server, fp)["position"].as_f64().unwrap();
+        let play = session_state(server, fp)["position"].as_f64().unwrap();
         let (status, _) = call(
             server,
             "POST",
@@ -88,10 +88,6 @@ fn skip_through(server: &Server, fp: &str, token: &str, events: &Events, n: usiz
         }
     }
     got
-}
-
-fn state(server: &Server, fp: &str) -> Value {
-    get_json(&server.url(&format!("/api/sessions/{fp}"))).unwrap()
 }
 
 fn ids(path: &Value) -> Vec<String> {
@@ -196,7 +192,7 @@ fn albums_and_journeys() {
     assert_eq!(v["plan"]["left"], 3);
     let order = ids(&v["plan"]["path"]);
     assert_eq!(v["next"]["id"].as_str(), Some(order[0].as_str()));
-    let s = state(&server, &fp);
+    let s = session_state(&server, &fp);
     assert_eq!(s["plan"]["album"]["title"], "Road Album");
     let played = skip_through(&server, &fp, &token, &events, 5);
     // The album may have been playing when it was asked for: its run is the last one.
@@ -217,7 +213,7 @@ fn albums_and_journeys() {
     // Journey requests that cannot be served.
     let journey_path = format!("/api/sessions/{fp}/journey");
     let tracks = get_json(&server.url("/api/tracks?limit=50")).unwrap();
-    let current = state(&server, &fp)["nowPlaying"]["id"]
+    let current = session_state(&server, &fp)["nowPlaying"]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -300,7 +296,7 @@ fn albums_and_journeys() {
     let path = ids(&v["plan"]["path"]);
     assert_eq!(path.last(), Some(dest));
     assert_eq!(v["plan"]["left"].as_u64(), Some(path.len() as u64));
-    let s = state(&server, &fp);
+    let s = session_state(&server, &fp);
     assert_eq!(s["plan"]["kind"], "journey", "{s}");
     let played = skip_through(&server, &fp, &token, &events, path.len() + 1);
     let start = played
@@ -316,12 +312,12 @@ fn albums_and_journeys() {
     // A steer during a journey replans it to the same destination; a cancel ends it.
     let dest = candidates
         .iter()
-        .find(|id| **id != state(&server, &fp)["nowPlaying"]["id"])
+        .find(|id| **id != session_state(&server, &fp)["nowPlaying"]["id"])
         .unwrap();
     let long = json!({ "track": dest, "minutes": 10 }).to_string();
     let (status, v) = call(&server, "POST", &journey_path, Some(&token), &long);
     assert_eq!(status, 202, "{v}");
-    let now = state(&server, &fp)["nowPlaying"]["id"].clone();
+    let now = session_state(&server, &fp)["nowPlaying"]["id"].clone();
     let other = candidates
         .iter()
         .find(|id| *id != dest && **id != now)
@@ -336,7 +332,7 @@ fn albums_and_journeys() {
     );
     assert_eq!(status, 202, "{v}");
     assert_eq!(v["next"]["id"].as_str(), Some(other.as_str()));
-    let s = state(&server, &fp);
+    let s = session_state(&server, &fp);
     assert_eq!(s["plan"]["kind"], "journey", "{s}");
     assert_eq!(ids(&s["plan"]["path"]).last(), Some(dest), "{s}");
     assert_eq!(
@@ -346,7 +342,7 @@ fn albums_and_journeys() {
     assert_eq!(call(&server, "DELETE", &journey_path, None, "").0, 403);
     let (status, v) = call(&server, "DELETE", &journey_path, Some(&token), "");
     assert_eq!(status, 202, "{v}");
-    assert!(v["plan"].is_null() && state(&server, &fp)["plan"].is_null());
+    assert!(v["plan"].is_null() && session_state(&server, &fp)["plan"].is_null());
     assert_eq!(
         call(&server, "DELETE", &journey_path, Some(&token), "").0,
         409

@@ -23,21 +23,9 @@ fn track(server: &Server, id: &Value) -> Value {
     tracks(server).into_iter().find(|t| &t["id"] == id).unwrap()
 }
 
-fn state(server: &Server, fp: &str) -> Value {
-    get_json(&server.url(&format!("/api/sessions/{fp}"))).unwrap()
-}
-
 /// Waits (at most 20 s) until `f` holds for the session's state; returns that state.
 fn wait_for(server: &Server, fp: &str, what: &str, f: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let s = state(server, fp);
-        if f(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "never {what}: {s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    poll_until(20, what, || session_state(server, fp), f)
 }
 
 #[test]
@@ -89,7 +77,7 @@ fn love_ban_unban_and_counts() {
     assert!(track(&server, &first)["marks"]["plays"].as_u64().unwrap() >= 1);
 
     // Ban the current track (no body): it is skipped and never comes back.
-    let s = state(&server, &fp);
+    let s = session_state(&server, &fp);
     let (status, v) = send(
         &server,
         "POST",
@@ -126,7 +114,7 @@ fn love_ban_unban_and_counts() {
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while seen.len() < 10 {
-        let s = state(&server, &fp);
+        let s = session_state(&server, &fp);
         seen = after(&s);
         assert!(
             !seen.contains(&banned),
@@ -353,7 +341,7 @@ fn ban_then_kill(at: f64) {
     // and a splice margin longer, is never next, and never comes back.
     let deadline = Instant::now() + Duration::from_secs(8);
     while Instant::now() < deadline {
-        let s = state(&server, &fp);
+        let s = session_state(&server, &fp);
         let pos = s["position"].as_f64().unwrap();
         if s["nowPlaying"]["id"] == banned {
             assert!(

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::io::Read;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Clock at 3× real time, so tracks change within seconds; the Opus encoder lingers 10 s of
 /// clock time after its last listener.
@@ -161,14 +161,12 @@ fn probed_title(bytes: &[u8]) -> String {
 }
 
 fn wait_for(server: &Server, name: &str, value: f64) {
-    let started = Instant::now();
-    while metric(server, name) != value {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "drift_{name} never became {value}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    poll_until(
+        60,
+        &format!("drift_{name} = {value}"),
+        || metric(server, name),
+        |v| *v == value,
+    );
 }
 
 #[test]

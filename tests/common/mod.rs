@@ -223,6 +223,30 @@ pub fn read_bytes(r: &mut impl std::io::Read, n: usize, timeout: Duration) -> Ve
     out
 }
 
+/// Calls `get` every 100 ms until `done` holds for its answer, and returns that answer; panics
+/// with `what` and the last answer after `secs`.
+pub fn poll_until<T: std::fmt::Debug>(
+    secs: u64,
+    what: &str,
+    mut get: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = get();
+        if done(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never {what}: still {v:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A session's state, as `GET /api/sessions/{fp}` gives it.
+pub fn session_state(server: &Server, fp: &str) -> serde_json::Value {
+    get_json(&server.url(&format!("/api/sessions/{fp}"))).unwrap()
+}
+
 /// The value of `drift_{name}` in the server's `/metrics`.
 pub fn metric(server: &Server, name: &str) -> f64 {
     let text = client()
