@@ -27,9 +27,9 @@ export function streamUrl(file, fromPos, policy = DRIFT, base = globalThis.locat
  * The wait (ms) before the next attempt: the backoff's, but never more than a quarter of the
  * audio still buffered (a server that comes back is found before the listener hears silence),
  * and at most `emptyMaxMs` once nothing is buffered (the listener hears silence already: a
- * cheap probe every couple of seconds finds the server within that of its return).
+ * cheap probe every second finds the server within that of its return).
  */
-export function retryDelay(backoffMs, aheadSecs, emptyMaxMs = 2000) {
+export function retryDelay(backoffMs, aheadSecs, emptyMaxMs = 1000) {
   if (aheadSecs > 0.5) return Math.min(backoffMs, Math.max(500, aheadSecs * 250));
   return Math.min(backoffMs, emptyMaxMs);
 }

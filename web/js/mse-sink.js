@@ -63,6 +63,10 @@ export class MseSink extends EventTarget {
     this.roomWaiters = [];
     this.onTime = () => this.checkRoom();
     audio.addEventListener('timeupdate', this.onTime);
+    // A media error closes the MediaSource for good (WebKit: "Failed to push buffer" when the
+    // element is seeked while it takes its first frames): this sink can take no more audio.
+    this.onMediaError = () => { if (this.dead) this.emit('error', new Error(`the media element failed: ${audio.error?.message ?? ''}`)); };
+    audio.addEventListener('error', this.onMediaError);
     this.ready = new Promise((resolve, reject) => {
       this.ms.addEventListener('sourceopen', () => {
         try {
@@ -83,6 +87,11 @@ export class MseSink extends EventTarget {
   }
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  /** The element failed or the MediaSource closed under it: nothing can be appended any more. */
+  get dead() {
+    return this.ms.readyState === 'closed' && (!!this.audio.error || this.sb !== undefined);
+  }
 
   setStreaming(on) {
     if (on === this.wants) return;
@@ -276,6 +285,7 @@ export class MseSink extends EventTarget {
   close() {
     clearInterval(this.timer);
     this.audio.removeEventListener('timeupdate', this.onTime);
+    this.audio.removeEventListener('error', this.onMediaError);
     for (const w of this.roomWaiters) w.reject(new Error('closed'));
     this.roomWaiters = [];
     try {

@@ -77,8 +77,7 @@ export class StreamController extends EventTarget {
     this.cues = new CueList();
     this.connection = new Connection({ policy: this.policy, backoff: this.opts.backoff, silentMs: this.opts.silentMs });
     this.fsm.send('start');
-    this.sink = this.mode.kind === 'direct' ? new DirectSink(this.audio, this.opts) : new MseSink(this.audio, this.mode, this.opts);
-    this.listen(this.sink);
+    this.attachSink();
     // The browser knows before we do: going offline means the pipe is dead even if it has not
     // errored yet (reconnecting costs nothing audible), and coming back retries at once.
     this.onOnline = () => { if (this.recovering) this.attemptNow(); };
@@ -92,8 +91,28 @@ export class StreamController extends EventTarget {
       this.urls.probe?.().then((boot) => { if (typeof boot?.position === 'number') this.sink.base = boot.position; }, () => {});
       return;
     }
-    this.audio.play().catch(() => {}); // keeps the click's permission; data comes later
     this.open(null).then((ok) => { if (!ok) this.recover('first connection failed'); });
+  }
+
+  /** A new sink on the element (in the click that starts, or replacing a dead MediaSource). */
+  attachSink() {
+    this.sink = this.mode.kind === 'direct' ? new DirectSink(this.audio, this.opts) : new MseSink(this.audio, this.mode, this.opts);
+    this.listen(this.sink);
+    // In the click this keeps its permission for the data to come; later the element, started
+    // by a click once, may play again without one.
+    if (this.mode.kind !== 'direct') this.audio.play().catch(() => {});
+  }
+
+  /**
+   * After a media error the MediaSource is closed for good: a fresh one, refilled from where
+   * the listener is (what the dead one held ahead of that is gone with it, and fetched again).
+   */
+  replaceDeadSink() {
+    if (!this.sink?.dead) return;
+    const heard = this.grid.indexOf(this.audio.currentTime);
+    this.sink.close();
+    this.attachSink();
+    if (this.history.nextIndex !== null && heard < this.history.nextIndex) this.history.dropFrom(heard);
   }
 
   /** Wires a sink's reports to what they mean for the player. */
@@ -179,7 +198,8 @@ export class StreamController extends EventTarget {
         this.instanceId = boot.instanceId;
         this.emit('instance', { instanceId: boot.instanceId });
       }
-      ok = await this.open(this.resumePos());
+      this.replaceDeadSink();
+      ok = await this.open(this.resumePos(), boot);
     } catch (e) {
       // The server is still away, or answers that it cannot serve us yet: wait longer.
       this.trouble = e;
@@ -230,11 +250,14 @@ export class StreamController extends EventTarget {
     if (!this.recovering && !(await this.open(posOf(cutIdx) + secs / 4))) this.recover('splice failed');
   }
 
-  /** Opens a connection from `fromPos` (null: the play point); true when the server answered. */
-  async open(fromPos) {
+  /**
+   * Opens a connection from `fromPos` (null: the play point); true when the server answered.
+   * `boot` is the bootstrap the server just gave, when there is one.
+   */
+  async open(fromPos, boot = null) {
     this.dropConnection();
     const my = this.conn;
-    if (this.mode.kind === 'direct') return this.openDirect(fromPos);
+    if (this.mode.kind === 'direct') return this.openDirect(fromPos, boot);
     const answer = await this.connection.open(this.file, fromPos, { icy: this.mode.format !== 'mp4' });
     if (my !== this.conn || !this.sink) {
       answer.stream?.close();
@@ -257,13 +280,21 @@ export class StreamController extends EventTarget {
     return true;
   }
 
-  /** The direct sink: the element loads the stream from where the listener is. */
-  async openDirect(fromPos) {
+  /**
+   * The direct sink: the element loads the stream from where the listener is. When that fails
+   * although the server just answered, the position is gone (a long outage): the play point.
+   */
+  async openDirect(fromPos, boot) {
     const base = fromPos === null ? 0 : this.grid.posOf(this.grid.indexOf(fromPos));
     try {
       await this.sink.load(streamUrl(this.file, fromPos, this.policy), base);
     } catch {
-      return false;
+      if (!boot || fromPos === null) return false;
+      try {
+        await this.sink.load(streamUrl(this.file, null, this.policy), boot.position ?? 0);
+      } catch {
+        return false;
+      }
     }
     this.fsm.send('resumed');
     return true;

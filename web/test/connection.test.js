@@ -124,6 +124,6 @@ test('retry waits: backoff, capped by a quarter of the buffer, and short once it
   assert.equal(retryDelay(8000, 20), 5000);
   assert.equal(retryDelay(8000, 1), 500);
   assert.equal(retryDelay(1000, 20), 1000);
-  assert.equal(retryDelay(8000, 0), 2000);
+  assert.equal(retryDelay(8000, 0), 1000);
   assert.equal(retryDelay(600, 0), 600);
 });

@@ -129,3 +129,18 @@ test('direct sink: loads carry their position, the element\'s failures are losse
   audio.dispatchEvent(new Event('error')); // detached, and no source: not a loss
   assert.equal(lost.length, 2);
 });
+
+test('MSE sink: a media error that closes the MediaSource makes the sink dead and is reported once as an error', async () => {
+  const { audio, sink, events } = await mseSink(true);
+  audio.dispatchEvent(new Event('error')); // an element error with the source still open: not dead
+  assert.equal(sink.dead, false);
+  assert.deepEqual(events.filter((e) => e[0] === 'error'), []);
+  sink.ms.readyState = 'closed';
+  audio.error = { code: 4, message: 'Failed to push buffer' };
+  audio.dispatchEvent(new Event('error'));
+  assert.equal(sink.dead, true);
+  assert.match(events.find((e) => e[0] === 'error')[1].message, /Failed to push buffer/);
+  sink.close();
+  audio.dispatchEvent(new Event('error'));
+  assert.equal(events.filter((e) => e[0] === 'error').length, 1);
+});
