@@ -141,10 +141,21 @@ export class Stream {
     }
   }
 
+  /**
+   * The next read, or an error once `ms` pass without bytes. A deadline that fires much later
+   * than set was frozen with the page (Page Lifecycle, a hidden tab): that silence was the
+   * browser's, not the server's, so the pipe gets `ms` more from the thaw.
+   */
   readWithin(ms) {
     let timer;
     const silent = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error('no data from the server')), ms);
+      const arm = (setAt) => {
+        timer = setTimeout(() => {
+          if (Date.now() - setAt > ms + 1000) arm(Date.now());
+          else reject(new Error('no data from the server'));
+        }, ms);
+      };
+      arm(Date.now());
     });
     return Promise.race([this.reader.read(), silent]).finally(() => clearTimeout(timer));
   }

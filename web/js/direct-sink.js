@@ -4,6 +4,8 @@
 // position. It reports upward through events and never calls into its owner: `playing`,
 // `waiting`, `lost` (the element errored, ended, or its play head stood still), `progress`.
 
+import { THAWED_MS } from './mse-sink.js';
+
 const TICK_MS = 250;
 
 export class DirectSink extends EventTarget {
@@ -55,9 +57,12 @@ export class DirectSink extends EventTarget {
   watch() {
     let last = -1;
     let frozenSince = Date.now();
+    let lastTick = Date.now();
     this.timer = setInterval(() => {
       const t = this.audio.currentTime;
       const now = Date.now();
+      if (now - lastTick > THAWED_MS) frozenSince = now; // the page was frozen: not a stall
+      lastTick = now;
       const moving = t !== last && !this.audio.paused;
       if (moving) frozenSince = now;
       last = t;

@@ -32,6 +32,8 @@ export function chooseMode(win, forced, { codec = 'auto', opus = false } = {}) {
 }
 
 const TICK_MS = 250;
+// A gap between ticks this long (ms) means the page was frozen, not that playback stalled.
+export const THAWED_MS = 2000;
 
 export class MseSink extends EventTarget {
   /**
@@ -254,8 +256,13 @@ export class MseSink extends EventTarget {
   watch() {
     let lastTime = -1;
     let frozenSince = Date.now();
+    let lastTick = Date.now();
     this.timer = setInterval(() => {
       const now = Date.now();
+      // Ticks far apart: the page was frozen (a hidden tab) and no code ran. Only time the page
+      // ran counts towards a stall: the element was paused by the browser, not by trouble.
+      if (now - lastTick > THAWED_MS) frozenSince = now;
+      lastTick = now;
       const t = this.audio.currentTime;
       const ahead = this.ahead();
       const moving = t !== lastTime && !this.audio.paused;

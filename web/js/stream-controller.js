@@ -84,6 +84,10 @@ export class StreamController extends EventTarget {
     this.onOffline = () => this.recover('the network went offline');
     globalThis.addEventListener?.('online', this.onOnline);
     globalThis.addEventListener?.('offline', this.onOffline);
+    // A page thawed after a freeze (Page Lifecycle): Chromium paused the element then and
+    // leaves it paused. The connection lives on; only the element needs to play again.
+    this.onResume = () => this.sink?.nudge();
+    globalThis.document?.addEventListener?.('resume', this.onResume);
     if (this.mode.kind === 'direct') {
       // Playing has to start inside the click: the play point now, placed when the probe answers.
       this.sink.load(streamUrl(this.file, null, this.policy), 0)
@@ -140,6 +144,7 @@ export class StreamController extends EventTarget {
     this.cancelAttempt();
     globalThis.removeEventListener?.('online', this.onOnline);
     globalThis.removeEventListener?.('offline', this.onOffline);
+    globalThis.document?.removeEventListener?.('resume', this.onResume);
     this.sink?.close();
     this.sink = null;
     if (!quiet) this.fsm.send('stop', reason);

@@ -127,3 +127,22 @@ test('retry waits: backoff, capped by a quarter of the buffer, and short once it
   assert.equal(retryDelay(8000, 0), 1000);
   assert.equal(retryDelay(600, 0), 600);
 });
+
+test('a read deadline that fires long after it was set (a frozen page) gives the pipe more time', async () => {
+  const r = response(200, { 'x-drift-position': '0' });
+  const s = (await new Connection({ ...fakeFetch([r]), silentMs: 20 }).open('/s', null)).stream;
+  const realNow = Date.now;
+  let skew = 0;
+  Date.now = () => realNow() + skew;
+  try {
+    const next = s.chunks()[Symbol.asyncIterator]().next();
+    await new Promise((res) => setTimeout(res, 1)); // the read and its deadline are set
+    skew = 5000; // the page slept 5 s between setting the deadline and its firing
+    await new Promise((res) => setTimeout(res, 30));
+    r.b.feed({ value: Uint8Array.of(7), done: false });
+    assert.deepEqual((await next).value, Uint8Array.of(7));
+  } finally {
+    Date.now = realNow;
+    s.close();
+  }
+});
