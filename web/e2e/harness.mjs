@@ -176,32 +176,16 @@ export async function chromium() {
 export const FIREFOX = '/usr/bin/firefox-esr';
 
 /**
- * A PulseAudio daemon with one null sink, in a runtime dir of its own: a sound device for a
- * browser on a machine without one. Start the browser with `env`; `close()` ends the daemon.
+ * Debian's Firefox ESR through puppeteer-core, with a PulseAudio null sink of its own (without
+ * a sound card Firefox reports a media sink error while it plays). `close()` ends both.
  */
-export function pulseNullSink() {
+export async function firefox() {
   const runtimeDir = mkdtempSync(join(tmpdir(), 'drift-pulse-'));
   execFileSync('chmod', ['700', runtimeDir]);
   const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir };
   const r = spawnSync('pulseaudio', ['-D', '--exit-idle-time=-1', '--disallow-exit', '-n',
     '--load=module-null-sink sink_name=null', '--load=module-native-protocol-unix'], { env, stdio: 'ignore' });
-  if (r.status !== 0) console.warn('pulseaudio did not start: the browser may report a media sink error');
-  return {
-    env,
-    close() {
-      spawnSync('pulseaudio', ['--kill'], { env });
-      rmSync(runtimeDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/**
- * Debian's Firefox ESR through puppeteer-core, with a PulseAudio null sink of its own (without
- * a sound card Firefox reports a media sink error while it plays). `close()` ends both.
- */
-export async function firefox() {
-  const pulse = pulseNullSink();
-  const { env } = pulse;
+  if (r.status !== 0) console.warn('pulseaudio did not start: Firefox may report a media sink error');
   const puppeteer = (await import('puppeteer-core')).default;
   const browser = await puppeteer.launch({
     browser: 'firefox',
@@ -214,7 +198,7 @@ export async function firefox() {
     browser,
     async close() {
       await browser.close();
-      pulse.close();
+      spawnSync('pulseaudio', ['--kill'], { env });
     },
   };
 }

@@ -2,11 +2,14 @@
 // Xvfb, driving MiniBrowser, spoken to with a small W3C WebDriver client (JSON over HTTP with
 // node's fetch, no npm package). MiniBrowser has no headless mode, hence the virtual display;
 // it refuses a script-started `play()`, while a WebDriver element click counts as a gesture.
-// Its audio goes through GStreamer to a PulseAudio null sink of its own (see `pulseNullSink`).
+// No sound server is started: WebKit's GStreamer then plays to a sink that follows the system
+// clock, so audio time advances as on a real device. (Through a PulseAudio null sink, as Firefox
+// uses, audio time stood still ~1.3 s after the first frame of every start, which put the page
+// 1.6-1.8 s behind the server's play point and made every skip land ~2 s late.)
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { freePort, until, pulseNullSink } from './harness.mjs';
+import { freePort, until } from './harness.mjs';
 
 export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -76,12 +79,12 @@ export class WebKitPage {
  * own, so `close()` ends the driver, the X server and MiniBrowser together) and opens a session.
  */
 export async function webkit() {
-  const pulse = pulseNullSink();
   const port = await freePort();
   const child = spawn('xvfb-run', ['-a', WEBKIT_DRIVER, `--port=${port}`, '--host=local'], {
     detached: true,
     stdio: ['ignore', 'ignore', process.env.E2E_DEBUG ? 'inherit' : 'ignore'],
-    env: pulse.env,
+    // No PulseAudio: not another helper's daemon, nor one autospawned for the user.
+    env: { ...process.env, PULSE_SERVER: 'unix:/nonexistent/drift-no-sound-server' },
   });
   const exited = once(child, 'exit');
   const stop = async () => {
@@ -93,7 +96,6 @@ export async function webkit() {
     const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
     await exited;
     clearTimeout(t);
-    pulse.close();
   };
   const base = `http://127.0.0.1:${port}`;
   try {
