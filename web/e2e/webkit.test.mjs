@@ -130,6 +130,39 @@ test('webkit (a): plays through ManagedMediaSource', { skip }, async () => {
   await waitPlaying(page);
 });
 
+test('webkit (a2): a new station plays at once, four times in a row (WebKit may fail the element as it starts)', { skip }, async () => {
+  let errors = 0;
+  for (let i = 0; i < 4; i++) {
+    await page.goto(`${server.base}/health`);
+    await page.evaluate(() => localStorage.clear()); // the next page load creates a new session
+    await load('codec=mp3');
+    const t0 = await page.evaluate(() => document.getElementById('audio').currentTime);
+    await clickPlay(page);
+    await waitFor(() => page.evaluate((t) => document.getElementById('audio').currentTime > t + 0.5, t0), `new station ${i + 1}: audio time to advance`, 15000);
+    errors += await page.evaluate(() => window.__trace.filter((x) => x.includes('<audio> error')).length);
+  }
+  console.log(`webkit: ${errors} media error(s) while 4 new stations started, each played on`);
+});
+
+test('webkit (a3): after a media error (the MediaSource closes for good) the page plays again on a new one', { skip }, async () => {
+  await playing();
+  // What WebKit does by itself now and then as a station starts ("Failed to push buffer"):
+  // the element fails, and its MediaSource closes and takes no more appends.
+  const [failedAt, at] = await page.evaluate(() => {
+    window.drift.ctl.sink.ms.endOfStream('decode');
+    return [performance.now(), document.getElementById('audio').currentTime];
+  });
+  await waitFor(() => page.evaluate(() => !!document.getElementById('audio').error), 'the media error', 5000);
+  await waitFor(() => page.evaluate((t) => {
+    const a = document.getElementById('audio');
+    return !a.error && a.currentTime > t + 1 && window.drift.ctl.state === 'playing';
+  }, at), 'playing again after the media error', 15000);
+  const seen = await page.evaluate(() => [window.drift.ctl.sink.ms.readyState, document.getElementById('audio').src]);
+  assert.equal(seen[0], 'open', 'the media source that plays now is open');
+  assert.ok(seen[1].startsWith('blob:'), 'still through a MediaSource');
+  console.log(`webkit: audio time stood still at most ${Math.round(await longestFreeze(page, failedAt))} ms after the media error`);
+});
+
 test('webkit (b): kill -9 and restart 5 s later: no stall over 1.5 s, no gap, no repeat', { skip }, async () => {
   await playing();
   await sleep(3000); // past the first checkpoints: the restart re-renders mid-stream
