@@ -207,6 +207,60 @@ test('webkit (c): a skip is heard within 1.5 s (the page splices its buffer)', {
   await waitPlaying(page);
 });
 
+/** The newest frame index the page has appended, and how many runs its log holds. */
+const appended = () => page.evaluate(() => [window.drift.ctl.appendLog.at(-1).last, window.drift.ctl.appendLog.length]);
+
+test('webkit (e): no reads between endstreaming and startstreaming, then an exact resume', { skip }, async () => {
+  await playing();
+  // WebKit sends `endstreaming` when the page holds more than it wants, far above the ~15 s lead
+  // the server sends, so the test sends the two events to the page's ManagedMediaSource: what
+  // is measured is how the page answers them.
+  const logBefore = await page.evaluate(() => window.drift.ctl.appendLog.length);
+  await page.evaluate(() => window.drift.ctl.sink.ms.dispatchEvent(new Event('endstreaming')));
+  await sleep(500); // a read already on its way may still land
+  const [stoppedAt] = await appended();
+  await sleep(3000);
+  const [after] = await appended();
+  assert.equal(after, stoppedAt, `frames ${stoppedAt + 1}–${after} were read after endstreaming`);
+  await waitPlaying(page); // the buffer plays on meanwhile
+  await page.evaluate(() => window.drift.ctl.sink.ms.dispatchEvent(new Event('startstreaming')));
+  await waitFor(async () => (await appended())[0] > stoppedAt + 40, 'reads again after startstreaming', 10000);
+  const gaps = (await appendGaps(page)).filter((g) => g.at >= logBefore);
+  assert.deepEqual(gaps, [], 'the resumed reads do not continue exactly after the last frame held');
+});
+
+test('webkit (f): audio the browser evicts ahead of the play head is fetched again, and heard', { skip }, async () => {
+  await playing();
+  // The browser may drop buffered audio not yet played (ManagedMediaSource under memory
+  // pressure): here 3 s of it, 4 s ahead, removed from the page's SourceBuffer behind its back.
+  const [t, removedAt, removedWall] = await page.evaluate(async () => {
+    const ctl = window.drift.ctl;
+    const sb = ctl.sink.sb;
+    for (let i = 0; i < 100 && sb.updating; i++) await new Promise((r) => setTimeout(r, 10));
+    const now = document.getElementById('audio').currentTime;
+    sb.remove(now + 4, now + 7);
+    return [now, performance.now(), Date.now()];
+  });
+  await waitFor(() => page.evaluate((from) => {
+    const a = document.getElementById('audio');
+    return a.currentTime > from + 8 && window.drift.ctl.state === 'playing';
+  }, t), 'playing past the evicted span', 20000);
+  // Fetched again: a run appended after the removal holds the middle of the evicted span.
+  const middle = Math.floor(((t + 5.5) * 44100) / 1152);
+  const refetched = await page.evaluate(([wall, idx]) => window.drift.ctl.appendLog.some((e) => e.at >= wall && e.first <= idx && e.last >= idx), [removedWall, middle]);
+  assert.ok(refetched, await explain(`frame ${middle} (evicted at ${(t + 5.5).toFixed(2)} s) was not appended again`));
+  // Heard: audio time neither stood still nor jumped over the span.
+  const jump = await page.evaluate((from) => {
+    const s = window.__samples.filter(([ms]) => ms >= from);
+    let worst = 0;
+    for (let i = 1; i < s.length; i++) worst = Math.max(worst, s[i][1] - s[i - 1][1]);
+    return worst;
+  }, removedAt);
+  assert.ok(jump < 1, await explain(`audio time jumped ${jump.toFixed(2)} s at once: the evicted span was skipped`));
+  const freeze = await longestFreeze(page, removedAt);
+  assert.ok(freeze <= 1500, await explain(`audio time stood still for ${Math.round(freeze)} ms at the evicted span`));
+});
+
 test('webkit (d): the direct fallback plays and, after a kill -9, plays again within 3 s resuming with ?from=', { skip }, async () => {
   await load('codec=mp3&player=direct');
   await clickPlay(page);
