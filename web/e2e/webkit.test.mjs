@@ -1,11 +1,14 @@
 // The page in WebKitGTK (Safari's engine) against a real `drift serve`, through WebKitWebDriver
-// (see webkit.mjs): it plays MP3 (`?codec=mp3`) through ManagedMediaSource; through a kill -9
-// of the server and a restart on the same port 5 s later the audio never stands still over
-// 1.5 s and the appended frames are one run with no gap or repeat; a skip is heard within
-// 1.5 s (the page splices its buffer); and the direct `<audio src>` fallback (`?player=direct`)
-// plays and, after a kill -9, plays again within 3 s of the server being back, resuming with
-// `?from=` where the listener was rather than from the live edge. One server and one browser
-// window serve every test (each test loads the page afresh).
+// (see webkit.mjs). With `?codec=mp3` it plays through ManagedMediaSource; new stations play
+// although WebKit now and then fails the element as one starts, and a media error is followed
+// by a new MediaSource; through a kill -9 of the server and a restart on the same port 5 s
+// later the audio never stands still over 1.5 s and the appended frames are one run with no
+// gap or repeat; a skip is heard within 1.5 s (the page splices its buffer); the page reads
+// only between `startstreaming` and `endstreaming` and resumes exactly; audio the browser
+// evicts ahead of the play head is fetched again and heard; and the direct `<audio src>`
+// fallback (`?player=direct`) plays and, after a kill -9, plays again within 3 s of the server
+// being back, resuming with `?from=` where the listener was rather than from the live edge.
+// One server and one browser window serve every test (each test loads the page afresh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -245,7 +248,8 @@ test('webkit (f): audio the browser evicts ahead of the play head is fetched aga
     const a = document.getElementById('audio');
     return a.currentTime > from + 8 && window.drift.ctl.state === 'playing';
   }, t), 'playing past the evicted span', 20000);
-  // Fetched again: a run appended after the removal holds the middle of the evicted span.
+  // Fetched again: a run appended after the removal holds the middle of the evicted span
+  // (frame indices count MP3 frames of 1152 samples at 44.1 kHz).
   const middle = Math.floor(((t + 5.5) * 44100) / 1152);
   const refetched = await page.evaluate(([wall, idx]) => window.drift.ctl.appendLog.some((e) => e.at >= wall && e.first <= idx && e.last >= idx), [removedWall, middle]);
   assert.ok(refetched, await explain(`frame ${middle} (evicted at ${(t + 5.5).toFixed(2)} s) was not appended again`));
