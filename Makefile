@@ -15,7 +15,7 @@ lint:
 rust-test:
 	cargo test --all-targets
 
-# The web client: node unit tests, then the page in Chromium and Firefox against `drift serve`
+# The web client: node unit tests, then the page in Chromium, Firefox and WebKitGTK against `drift serve`
 # (the debug binary `cargo test` builds; set DRIFT_BIN to test another).
 web-test: web-unit e2e
 
