@@ -15,6 +15,10 @@ command -v ffprobe >/dev/null || need+=(ffmpeg)
 command -v pulseaudio >/dev/null || need+=(pulseaudio pulseaudio-utils)
 [ -x /usr/bin/icecast2 ] || need+=(icecast2)
 [ -x /usr/bin/WebKitWebDriver ] || need+=(webkit2gtk-driver)
+# WebKitGTK plays media through GStreamer; plugins-bad is only a recommendation of its package.
+for pkg in gstreamer1.0-plugins-good gstreamer1.0-plugins-bad; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
+done
 command -v xvfb-run >/dev/null || need+=(xvfb xauth)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
