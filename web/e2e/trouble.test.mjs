@@ -3,7 +3,7 @@
 // ten offline/online cycles in a minute (CDP network emulation and the proxy cutting and
 // refusing connections), a tab hidden for two minutes (timers throttled, then the page frozen),
 // an `online` event while a long backoff is pending, a `kill -9` of the server while the tab is
-// hidden and frozen, and a proxy that stalls the body without closing it. After each: at most
+// hidden and again while it is frozen, and a proxy that stalls the body without closing it. After each: at most
 // one stream connection open at the proxy, the appended frames one run with no gap or repeat,
 // the page playing again, and the titles it shows those the server says are audible.
 //
@@ -13,6 +13,9 @@
 // has a window and a proxy of its own (a minimised window is a hidden tab; one page's trouble
 // never touches another's); the proxies front the same server, each page has its own session.
 // The hidden tab (2 min) runs beside the active page's scenarios to keep the file short.
+// Chromium neither throttles the timers of a hidden page that plays audio nor lets its audio
+// run while frozen (it pauses the element): the timers of a hidden tab are throttled here by a
+// shim in the page, and a frozen tab's buffer does not run out.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -90,6 +93,27 @@ async function playingPage(label) {
   page.on('pageerror', (e) => console.error(`${label}: page error:`, e.message));
   if (process.env.E2E_DEBUG) page.on('console', (m) => console.log(`[${label}] ${m.text()}`));
   await page.addInitScript(() => {
+    // Chromium does not throttle the timers of a hidden page that plays audio; the issue's
+    // backgrounded tab has them at once a second or less. While `__throttle` is on, every
+    // timer of the page waits at least 1 s.
+    const [later, cancel] = [window.setTimeout.bind(window), window.clearTimeout.bind(window)];
+    const slow = (ms) => (window.__throttle ? Math.max(1000, ms ?? 0) : ms);
+    window.setTimeout = (fn, ms, ...args) => later(fn, slow(ms), ...args);
+    const loops = new Map();
+    let nextLoop = 1e6;
+    window.setInterval = (fn, ms, ...args) => {
+      const id = nextLoop++;
+      const run = () => {
+        loops.set(id, later(run, slow(ms)));
+        fn(...args);
+      };
+      loops.set(id, later(run, slow(ms)));
+      return id;
+    };
+    window.clearInterval = (id) => {
+      cancel(loops.get(id));
+      loops.delete(id);
+    };
     window.__fetches = [];
     const plain = window.fetch;
     window.fetch = function (input, init) {
@@ -123,16 +147,17 @@ const offline = (p, on) => p.cdp.send('Network.emulateNetworkConditions', {
   offline: on, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
 });
 
-/** Hides the tab (its window minimised) and, with `freeze`, freezes it (no JS, no timers). */
-async function hide(p, { freeze = false } = {}) {
+/** Hides the tab (its window minimised), its timers throttled to once a second or less. */
+async function hide(p) {
   await p.cdp.send('Browser.setWindowBounds', { windowId: p.windowId, bounds: { windowState: 'minimized' } });
   await until(() => p.page.evaluate(() => document.visibilityState === 'hidden'), `${p.label}: hidden`, 5000);
-  if (freeze) await p.cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+  await p.page.evaluate(() => { window.__throttle = true; });
 }
 
-/** Thaws and shows the tab again. */
+/** Thaws and shows the tab again, its timers at full speed. */
 async function show(p) {
   await p.cdp.send('Page.setWebLifecycleState', { state: 'active' });
+  await p.page.evaluate(() => { window.__throttle = false; });
   await p.cdp.send('Browser.setWindowBounds', { windowId: p.windowId, bounds: { windowState: 'normal' } });
   await until(() => p.page.evaluate(() => document.visibilityState === 'visible'), `${p.label}: visible`, 5000);
 }
@@ -212,21 +237,26 @@ describe('trouble', { concurrency: true }, () => {
     const p = await playingPage('hidden tab');
     const [since, before] = [await pageNow(p), p.proxy.totalStreams];
     const [t0, c0] = await p.page.evaluate(() => [document.getElementById('audio').currentTime, window.drift.ctl.conn]);
+    const hiddenAt = await pageNow(p);
     await hide(p);
     await sleep(HIDDEN_MS / 2);
+    const ticks = await p.page.evaluate((t) => window.__samples.filter((x) => x[0] > t).length, hiddenAt);
+    console.log(`hidden tab: the page's 100 ms sampler ran ${ticks} times in ${HIDDEN_MS / 2000} s hidden`);
     // Hidden, not frozen: the audio went on, with timers throttled, on the one connection.
     const [t1] = await p.page.evaluate(() => [document.getElementById('audio').currentTime]);
     assert.ok(t1 - t0 > (HIDDEN_MS / 2000) * 0.8, `hidden tab: the audio advanced ${(t1 - t0).toFixed(1)} s in ${HIDDEN_MS / 2000} s`);
     assert.ok(p.proxy.openStreams <= 1, `hidden tab: ${p.proxy.openStreams} stream connections open while hidden`);
     await p.cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
     await sleep(HIDDEN_MS / 2);
+    const kept = p.proxy.openStreams === 1 && p.proxy.totalStreams === before;
     await show(p);
     const after = await state(p);
     console.log(`hidden tab: shown with ${after.ahead.toFixed(1)} s buffered; connection ${c0} before, ${after.conn} after; states ${JSON.stringify(await p.page.evaluate(() => window.__states.slice(-8)))}`);
     await assertSettled(p, since, before);
     // Chromium pauses the audio of a frozen page: its buffer did not run out, and the server
     // kept the connection (the proxy never closed it), so there was nothing to reconnect for.
-    if (after.ahead > 1) {
+    if (!(after.ahead > 1 && kept)) console.log('hidden tab: the buffer ran out or the connection was closed while frozen: a reconnection was due');
+    if (after.ahead > 1 && kept) {
       assert.equal(p.proxy.totalStreams, before, `hidden tab: shown with ${after.ahead.toFixed(1)} s buffered and its connection open, the page opened ${p.proxy.totalStreams - before} new stream connections; states ${JSON.stringify(await p.page.evaluate(() => window.__states.slice(-8)))}`);
     }
     await p.page.close();
