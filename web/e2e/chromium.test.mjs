@@ -49,6 +49,14 @@ test('(a) click play: audio time advances within 1.5 s, title and state shown', 
   await waitPlaying(page);
   await until(() => page.evaluate(() => document.getElementById('title').textContent !== 'Press play to tune in'), 'a title');
   assert.equal(await page.getAttribute('#status', 'data-state'), 'playing');
+  // The lock screen says the same: title, playing, and a picture (the demo files have no art:
+  // the page's generated cover, as a PNG).
+  const lock = await until(() => page.evaluate(() => {
+    const m = navigator.mediaSession.metadata;
+    return m && m.title === document.getElementById('title').textContent
+      && { title: m.title, art: m.artwork.map((a) => a.src.slice(0, 22)), state: navigator.mediaSession.playbackState };
+  }), 'the media session to name the track');
+  assert.deepEqual([lock.art, lock.state], [['data:image/png;base64,'], 'playing'], JSON.stringify(lock));
   await page.screenshot({ path: join(ARTIFACTS, 'chromium-playing.png') });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(ARTIFACTS, 'chromium-phone.png'), fullPage: true });

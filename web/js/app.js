@@ -9,7 +9,8 @@ import { label, autostart, WAITING } from './player-state.js';
 import { resolveSession, bootstrap, sessionState, control, shareUrl, libraryStatus, Events } from './session.js';
 import { waitForStation, watchLibrary } from './startup.js';
 import { preparing, growing, percent } from './library-status.js';
-import { View } from './view.js';
+import { View, hue } from './view.js';
+import { MediaSession, generatedCover } from './media-session.js';
 import { Steering } from './steer.js';
 import { Marks } from './marks.js';
 import { Journey } from './journey.js';
@@ -21,6 +22,12 @@ const params = new URLSearchParams(location.search);
 const audio = document.getElementById('audio');
 const volume = new Volume(document, audio, globalThis.localStorage);
 const view = new View(document);
+const lockScreen = new MediaSession(navigator, {
+  play: () => { if (!ctl.active && !ctl.fsm.intent) toggle(); },
+  pause: () => ctl.stop('paused'),
+  stop: () => ctl.stop('stopped'),
+  next: () => skip(),
+});
 const options = {};
 if (params.get('player')) options.player = params.get('player');
 // `?codec=mp3` keeps MP3 where the page would take Opus.
@@ -267,7 +274,7 @@ ctl.addEventListener('state', (e) => {
   if (WAITING.includes(state)) showWaiting();
   else if (state === 'error') view.error(playbackTrouble(e.detail.reason));
   else view.error(null);
-  if ('mediaSession' in navigator) navigator.mediaSession.playbackState = ctl.active ? 'playing' : 'paused';
+  lockScreen.playing(ctl.active);
 });
 /** The error once the buffer ran dry: what the server said if it answered, else no answer. */
 function playbackTrouble(reason) {
@@ -294,13 +301,16 @@ ctl.addEventListener('metadata', (e) => {
   steering?.refresh();
   marks?.show(t);
   journey?.refresh();
-  if ('mediaSession' in navigator && globalThis.MediaMetadata) {
-    navigator.mediaSession.metadata = new MediaMetadata({
-      title: t.title, artist: t.artist ?? '', album: t.album ?? '',
-      artwork: t.id ? [{ src: `/api/tracks/${t.id}/cover`, sizes: '512x512' }] : [],
-    });
-  }
+  // The lock screen shows the generated cover until the file's own art has loaded.
+  lockScreen.show(t, artFor(t, null));
 });
+/** The Media Session artwork for `t`: its cover art when it has loaded, else the generated one. */
+function artFor(t, cover) {
+  if (cover) return [cover];
+  const png = generatedCover(document, t, hue);
+  return png ? [{ src: png, sizes: '256x256', type: 'image/png' }] : [];
+}
+view.onCover((cover) => { if (view.current) lockScreen.show(view.current, artFor(view.current, cover)); });
 ctl.addEventListener('reconnected', () => {
   if (events && !events.open) events.connect();
   view.toast(null);
@@ -330,12 +340,5 @@ document.addEventListener('keydown', (e) => {
     act();
   }
 });
-if ('mediaSession' in navigator) {
-  const ms = navigator.mediaSession;
-  ms.setActionHandler?.('play', () => { if (!ctl.active && !ctl.fsm.intent) toggle(); });
-  ms.setActionHandler?.('pause', () => ctl.stop('paused'));
-  ms.setActionHandler?.('stop', () => ctl.stop('stopped'));
-  try { ms.setActionHandler?.('nexttrack', skip); } catch { /* not supported here */ }
-}
 
 init();

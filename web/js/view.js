@@ -8,7 +8,7 @@ const fmt = (s) => {
 };
 
 /** A stable hue from a string, for the generated cover when a file has no art. */
-function hue(text) {
+export function hue(text) {
   let h = 0;
   for (const c of text) h = (h * 31 + c.codePointAt(0)) >>> 0;
   return h % 360;
@@ -20,8 +20,21 @@ export class View {
     this.$ = (id) => doc.getElementById(id);
     this.current = null;
     this.toastTimer = null;
-    this.$('cover-img').addEventListener('error', () => { this.$('cover-img').hidden = true; });
-    this.$('cover-img').addEventListener('load', () => { this.$('cover-img').hidden = false; });
+    this.coverListeners = [];
+    const img = this.$('cover-img');
+    img.addEventListener('error', () => {
+      img.hidden = true;
+      this.coverListeners.forEach((fn) => fn(null));
+    });
+    img.addEventListener('load', () => {
+      img.hidden = false;
+      this.coverListeners.forEach((fn) => fn({ src: img.src, sizes: `${img.naturalWidth}x${img.naturalHeight}` }));
+    });
+  }
+
+  /** `fn(art)` when the playing track's cover art loaded (`{ src, sizes }`) or has none (null). */
+  onCover(fn) {
+    this.coverListeners.push(fn);
   }
 
   on(action, fn) {
@@ -108,7 +121,11 @@ export class View {
     if (img.dataset.src !== src) {
       img.dataset.src = src;
       img.hidden = true;
-      if (src) img.src = src; else img.removeAttribute('src');
+      if (src) img.src = src;
+      else {
+        img.removeAttribute('src');
+        this.coverListeners.forEach((fn) => fn(null));
+      }
     }
   }
 
