@@ -211,7 +211,9 @@ export class StreamController extends EventTarget {
     }
     if (retry !== this.retry) return;
     this.retry = null;
-    if (!ok) {
+    // Still recovering: the server did not answer, or new trouble (going offline) dropped the
+    // connection this attempt opened. Either way, the next attempt.
+    if (!ok || this.recovering) {
       if (this.recovering) this.scheduleAttempt(this.connection.nextDelay(this.bufferedAhead), retry.reason);
       return;
     }

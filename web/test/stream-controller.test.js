@@ -115,3 +115,34 @@ test('offline drops the connection at once; online retries at once instead of wa
     Object.assign(globalThis, { addEventListener: saved.add, removeEventListener: saved.remove });
   }
 });
+
+test('trouble during an attempt that then connects: the dropped connection is not taken for success', async () => {
+  const target = new EventTarget();
+  const saved = { add: globalThis.addEventListener, remove: globalThis.removeEventListener };
+  globalThis.addEventListener = target.addEventListener.bind(target);
+  globalThis.removeEventListener = target.removeEventListener.bind(target);
+  const { srv, ctl, restore } = await playing();
+  try {
+    await until(() => srv.bodies.length === 1, 'the first request');
+    srv.bodies[0].frames(0, 10);
+    await until(() => ctl.history.nextIndex === 10, 'frames 0–9');
+    // The next answer waits until released, so the network can go away while it is on its way.
+    const inner = srv.fetch;
+    let release;
+    const held = new Promise((r) => { release = r; });
+    srv.fetch = async (...a) => { srv.fetch = inner; await held; return inner(...a); };
+    globalThis.fetch = (...a) => srv.fetch(...a);
+    srv.bodies[0].close();
+    await until(() => ctl.retry?.running, 'an attempt on its way');
+    target.dispatchEvent(new Event('offline'));
+    release();
+    await until(() => srv.bodies.length === 3 && srv.open === 1, 'a further attempt that connects');
+    assert.equal(ctl.recovering, false);
+    srv.bodies[2].frames(10, 3);
+    await until(() => ctl.appendLog.at(-1)?.last === 12, 'frames 10–12 appended');
+    assert.deepEqual(frames(ctl).flat(), [0, 9, 10, 12]);
+  } finally {
+    restore();
+    Object.assign(globalThis, { addEventListener: saved.add, removeEventListener: saved.remove });
+  }
+});
