@@ -90,9 +90,13 @@ export class MseSink extends EventTarget {
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
-  /** The element failed or the MediaSource closed under it: nothing can be appended any more. */
+  /**
+   * Nothing can be appended any more: an append failed (the queue stops there), or the element
+   * failed and its MediaSource closed or ended under it.
+   */
   get dead() {
-    return this.ms.readyState === 'closed' && (!!this.audio.error || this.sb !== undefined);
+    if (this.queue?.error) return true;
+    return this.ms.readyState !== 'open' && (!!this.audio.error || this.sb !== undefined);
   }
 
   setStreaming(on) {

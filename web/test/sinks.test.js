@@ -144,3 +144,13 @@ test('MSE sink: a media error that closes the MediaSource makes the sink dead an
   audio.dispatchEvent(new Event('error'));
   assert.equal(events.filter((e) => e[0] === 'error').length, 1);
 });
+
+test('MSE sink: an append that fails stops its queue for good, so the sink is dead', async () => {
+  const { sink, sb, events } = await mseSink();
+  sb.failWith = new DOMException('bad data', 'InvalidStateError');
+  sink.push(new Uint8Array(3), { conn: 1, first: 0, last: 0, pos: 0 });
+  await assert.rejects(sink.queue.drained());
+  assert.equal(sink.dead, true);
+  assert.equal(events.filter((e) => e[0] === 'error').length, 1);
+  sink.close();
+});
