@@ -145,6 +145,7 @@ export class StreamController extends EventTarget {
     globalThis.removeEventListener?.('online', this.onOnline);
     globalThis.removeEventListener?.('offline', this.onOffline);
     globalThis.document?.removeEventListener?.('resume', this.onResume);
+    clearTimeout(this.cueTimer);
     this.sink?.close();
     this.sink = null;
     if (!quiet) this.fsm.send('stop', reason);
@@ -317,6 +318,7 @@ export class StreamController extends EventTarget {
       const out = demux.push(chunk);
       if (out.init) init = out.init;
       for (const t of out.titles) this.cues.place(t.pos, { ...splitTitle(t.text), source: t.source }, false);
+      if (out.titles.length) this.announce(this.position);
       const next = this.history.nextIndex;
       const keep = out.units.filter((u) => next === null || u.frames.at(-1).idx >= next);
       if (!keep.length) continue;
@@ -358,15 +360,30 @@ export class StreamController extends EventTarget {
       this.fsm.send('giveUp', 'the server has been unreachable too long');
     }
     this.history.trim(position);
-    const cue = this.cues.reached(position);
-    if (cue) this.emit('metadata', { position: cue.pos, ...cue.info });
+    this.announce(position);
     this.cues.trim(position - 600);
     this.emit('buffer', { ahead, position, pending });
   }
 
+  /**
+   * Announces the track the audio has reached at `position`, once per change. A change due
+   * before the next heartbeat gets a timer of its own, so a title changes with its audio
+   * rather than up to a heartbeat (250 ms) later.
+   */
+  announce(position) {
+    const cue = this.cues.reached(position);
+    if (cue) this.emit('metadata', { position: cue.pos, ...cue.info });
+    clearTimeout(this.cueTimer);
+    const next = this.cues.after(position);
+    const wait = next && !this.audio.paused ? (next.pos - position) * 1000 : Infinity;
+    if (wait < 300) this.cueTimer = setTimeout(() => this.sink && this.announce(this.position), wait + 5);
+  }
+
   /** Places track info from the session's events (exact to the frame) on the timeline. */
   addCue(pos, info) {
-    if (!this.titlesInStream) this.cues.place(pos, info, true);
+    if (this.titlesInStream) return;
+    this.cues.place(pos, info, true);
+    if (this.sink) this.announce(this.position);
   }
 
   /**
