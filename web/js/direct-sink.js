@@ -2,18 +2,15 @@
 // plays the stream URL itself. The page cannot see its bytes, so it cannot splice, but it can
 // resume: each load says its stream position (`from=`), which makes the element's time 0 that
 // position. It reports upward through events and never calls into its owner: `playing`,
-// `waiting`, `lost` (the element errored, ended, or its play head stood still), `progress`.
+// `waiting`, `lost` (the element errored or ended), `progress` (the owner decides what a still
+// play head means).
 
-import { THAWED_MS } from './mse-sink.js';
-
-const TICK_MS = 250;
+import { watchPlayhead } from './playhead.js';
 
 export class DirectSink extends EventTarget {
-  /** `opts.stallMs`: a play head frozen this long while it should move means the stream is lost. */
-  constructor(audio, opts) {
+  constructor(audio) {
     super();
     this.audio = audio;
-    this.opts = opts;
     this.base = 0; // stream position at the element's time 0
     this.listeners = {
       error: () => this.lost('the player lost the stream'),
@@ -50,25 +47,11 @@ export class DirectSink extends EventTarget {
     return this.audio.play();
   }
 
-  /**
-   * Four times a second: a `progress` event, and `lost` once the play head has stood still for
-   * `stallMs` although the element is meant to play (its connection died without an error).
-   */
+  /** The heartbeat: a `progress` event for the owner, which decides what a still play head means. */
   watch() {
-    let last = -1;
-    let frozenSince = Date.now();
-    let lastTick = Date.now();
-    this.timer = setInterval(() => {
-      const t = this.audio.currentTime;
-      const now = Date.now();
-      if (now - lastTick > THAWED_MS) frozenSince = now; // the page was frozen: not a stall
-      lastTick = now;
-      const moving = t !== last && !this.audio.paused;
-      if (moving) frozenSince = now;
-      last = t;
-      const frozenMs = now - frozenSince;
-      this.emit('progress', { position: this.base + t, ahead: this.ahead(), moving, frozenMs, pending: 0, started: t > 0 });
-    }, TICK_MS);
+    this.timer = watchPlayhead(this.audio, ({ time, moving, frozenMs }) => {
+      this.emit('progress', { position: this.base + time, ahead: this.ahead(), moving, frozenMs, pending: 0, started: time > 0 });
+    });
   }
 
   /** Tries to play again if the element paused itself. */

@@ -6,6 +6,7 @@
 // it is `streaming`, refetch what it evicts. It reports upward through events and never calls
 // into its owner: `appended`, `error`, `quota`, `evicted`, `streaming`, `progress`.
 import { AppendQueue } from './append-queue.js';
+import { watchPlayhead } from './playhead.js';
 
 /**
  * Which path this browser can take: probe MediaSource, never sniff the user agent. Opus (in
@@ -31,9 +32,6 @@ export function chooseMode(win, forced, { codec = 'auto', opus = false } = {}) {
   return { kind: 'direct', format: 'mp3', codec: 'mp3', mime: 'audio/mpeg', managed: false };
 }
 
-const TICK_MS = 250;
-// A gap between ticks this long (ms) means the page was frozen, not that playback stalled.
-export const THAWED_MS = 2000;
 
 export class MseSink extends EventTarget {
   /**
@@ -254,33 +252,20 @@ export class MseSink extends EventTarget {
   }
 
   /**
-   * Four times a second: whether the play head moves, small holes jumped, played audio
-   * trimmed, and a `progress` event for the owner (which decides what a frozen play head means).
+   * The heartbeat: small holes jumped, played audio trimmed, and a `progress` event for the
+   * owner (which decides what a frozen play head means).
    */
   watch() {
-    let lastTime = -1;
-    let frozenSince = Date.now();
-    let lastTick = Date.now();
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      // Ticks far apart: the page was frozen (a hidden tab) and no code ran. Only time the page
-      // ran counts towards a stall: the element was paused by the browser, not by trouble.
-      if (now - lastTick > THAWED_MS) frozenSince = now;
-      lastTick = now;
-      const t = this.audio.currentTime;
+    this.timer = watchPlayhead(this.audio, ({ now, time, moving, frozenMs }) => {
       const ahead = this.ahead();
-      const moving = t !== lastTime && !this.audio.paused;
-      if (moving) frozenSince = now;
-      lastTime = t;
-      const frozenMs = now - frozenSince;
       if (!moving && frozenMs > 400 && ahead < 0.5) {
-        const gap = this.gapAfter(t, 1.0);
+        const gap = this.gapAfter(time, 1.0);
         if (gap !== null) this.audio.currentTime = gap + 0.001;
       }
       this.trim(now).catch(() => {});
       this.checkRoom();
-      this.emit('progress', { position: t, ahead, moving, frozenMs, pending: this.pending, started: this.started });
-    }, TICK_MS);
+      this.emit('progress', { position: time, ahead, moving, frozenMs, pending: this.pending, started: this.started });
+    });
   }
 
   /** Plays again if the element paused itself with audio to play (a stall). */

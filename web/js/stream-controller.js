@@ -100,7 +100,7 @@ export class StreamController extends EventTarget {
 
   /** A new sink on the element (in the click that starts, or replacing a dead MediaSource). */
   attachSink() {
-    this.sink = this.mode.kind === 'direct' ? new DirectSink(this.audio, this.opts) : new MseSink(this.audio, this.mode, this.opts);
+    this.sink = this.mode.kind === 'direct' ? new DirectSink(this.audio) : new MseSink(this.audio, this.mode, this.opts);
     this.listen(this.sink);
     // In the click this keeps its permission for the data to come; later the element, started
     // by a click once, may play again without one.

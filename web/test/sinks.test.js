@@ -113,7 +113,7 @@ test('MSE sink: the first frames move the play head to them and start the elemen
 
 test('direct sink: loads carry their position, the element\'s failures are losses, close detaches', async () => {
   const audio = new FakeAudio();
-  const sink = new DirectSink(audio, OPTS);
+  const sink = new DirectSink(audio);
   const lost = [];
   sink.addEventListener('lost', (e) => lost.push(e.detail.reason));
   await sink.load('/stream/abc?from=61.000000', 60.995);
