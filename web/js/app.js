@@ -10,7 +10,7 @@ import { resolveSession, bootstrap, sessionState, control, shareUrl, libraryStat
 import { waitForStation, watchLibrary } from './startup.js';
 import { preparing, growing, percent } from './library-status.js';
 import { View, hue } from './view.js';
-import { MediaSession, generatedCover } from './media-session.js';
+import { MediaSession } from './media-session.js';
 import { Steering } from './steer.js';
 import { Marks } from './marks.js';
 import { Journey } from './journey.js';
@@ -27,7 +27,7 @@ const lockScreen = new MediaSession(navigator, {
   pause: () => ctl.stop('paused'),
   stop: () => ctl.stop('stopped'),
   next: () => skip(),
-});
+}, { doc: document, hue });
 const options = {};
 if (params.get('player')) options.player = params.get('player');
 // `?codec=mp3` keeps MP3 where the page would take Opus.
@@ -302,15 +302,9 @@ ctl.addEventListener('metadata', (e) => {
   marks?.show(t);
   journey?.refresh();
   // The lock screen shows the generated cover until the file's own art has loaded.
-  lockScreen.show(t, artFor(t, null));
+  lockScreen.show(t);
 });
-/** The Media Session artwork for `t`: its cover art when it has loaded, else the generated one. */
-function artFor(t, cover) {
-  if (cover) return [cover];
-  const png = generatedCover(document, t, hue);
-  return png ? [{ src: png, sizes: '256x256', type: 'image/png' }] : [];
-}
-view.onCover((cover) => { if (view.current) lockScreen.show(view.current, artFor(view.current, cover)); });
+view.onCover((cover) => { if (view.current) lockScreen.show(view.current, cover); });
 ctl.addEventListener('reconnected', () => {
   if (events && !events.open) events.connect();
   view.toast(null);

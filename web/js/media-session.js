@@ -28,9 +28,14 @@ export class MediaSession {
   /**
    * @param {Navigator} nav
    * @param {{play: Function, pause: Function, stop: Function, next: Function}} actions
+   * @param {{doc?: Document, hue?: (text: string) => number}} [looks] how the page draws its
+   *   generated cover (the same hue as the page's).
    */
-  constructor(nav, actions) {
+  constructor(nav, actions, { doc = globalThis.document, hue = () => 0 } = {}) {
     this.ms = 'mediaSession' in nav ? nav.mediaSession : null;
+    this.doc = doc;
+    this.hue = hue;
+    this.drawn = { key: null, art: [] }; // the last generated cover, drawn once per track
     if (!this.ms) return;
     for (const [action, fn] of Object.entries({ play: actions.play, pause: actions.pause, stop: actions.stop, nexttrack: actions.next })) {
       try {
@@ -41,10 +46,23 @@ export class MediaSession {
     }
   }
 
-  /** What plays now; `artwork` is [{ src, sizes?, type? }] (the cover, or a generated one). */
-  show(t, artwork) {
+  /**
+   * What plays now, with `cover` ({ src, sizes }) once the file's art has loaded, else (null)
+   * the page's generated cover.
+   */
+  show(t, cover = null) {
     if (!this.ms || !globalThis.MediaMetadata) return;
+    const artwork = cover ? [cover] : this.generated(t);
     this.ms.metadata = new MediaMetadata({ title: t.title ?? '', artist: t.artist ?? '', album: t.album ?? '', artwork });
+  }
+
+  generated(t) {
+    const key = `${t.artist}\n${t.title}`;
+    if (this.drawn.key !== key) {
+      const png = generatedCover(this.doc, t, this.hue);
+      this.drawn = { key, art: png ? [{ src: png, sizes: '256x256', type: 'image/png' }] : [] };
+    }
+    return this.drawn.art;
   }
 
   playing(on) {

@@ -13,13 +13,26 @@ test('buttons call the page\'s actions; show() and playing() set what the lock s
   assert.deepEqual(calls, ['play', 'pause', 'stop', 'next']);
   globalThis.MediaMetadata = class { constructor(init) { Object.assign(this, init); } };
   try {
-    s.show({ title: 'Tide', artist: 'Ada' }, [{ src: '/api/tracks/abc/cover', sizes: '600x600' }]);
+    s.show({ title: 'Tide', artist: 'Ada' }, { src: '/api/tracks/abc/cover', sizes: '600x600' });
     assert.deepEqual({ ...nav.mediaSession.metadata }, { title: 'Tide', artist: 'Ada', album: '', artwork: [{ src: '/api/tracks/abc/cover', sizes: '600x600' }] });
   } finally {
     delete globalThis.MediaMetadata;
   }
   s.playing(true);
   assert.equal(nav.mediaSession.playbackState, 'playing');
+  // Without art: the generated cover, drawn once however often the track is shown.
+  let drawn = 0;
+  const doc = { createElement: () => ({ getContext: () => ({ createLinearGradient: () => ({ addColorStop() {} }), fillRect() {}, fillText() {} }), toDataURL: () => `data:image/png;base64,${++drawn}` }) };
+  const g = new MediaSession(nav, { play() {}, pause() {}, stop() {}, next() {} }, { doc });
+  globalThis.MediaMetadata = class { constructor(init) { Object.assign(this, init); } };
+  try {
+    g.show({ title: 'Tide', artist: 'Ada' });
+    g.show({ title: 'Tide', artist: 'Ada' });
+    assert.deepEqual(nav.mediaSession.metadata.artwork, [{ src: 'data:image/png;base64,1', sizes: '256x256', type: 'image/png' }]);
+    assert.equal(drawn, 1);
+  } finally {
+    delete globalThis.MediaMetadata;
+  }
   s.playing(false);
   assert.equal(nav.mediaSession.playbackState, 'paused');
 });
