@@ -88,12 +88,10 @@ export class StreamController extends EventTarget {
     // leaves it paused. The connection lives on; only the element needs to play again.
     this.onResume = () => this.sink?.nudge();
     globalThis.document?.addEventListener?.('resume', this.onResume);
+    // The direct sink's play() runs inside the click (open reaches it before any await). Its
+    // audio starts at the play point, which the probe places.
     if (this.mode.kind === 'direct') {
-      // Playing has to start inside the click: the play point now, placed when the probe answers.
-      this.sink.load(streamUrl(this.file, null, this.policy), 0)
-        .then(() => this.fsm.send('connected'), () => this.recover('cannot start the stream'));
       this.urls.probe?.().then((boot) => { if (typeof boot?.position === 'number') this.sink.base = boot.position; }, () => {});
-      return;
     }
     this.open(null).then((ok) => { if (!ok) this.recover('first connection failed'); });
   }
