@@ -225,6 +225,7 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
     let end = engine.mix_position();
     let mut rendered = Frames::ZERO;
     let mut switches = 0;
+    let mut published = false;
     while helper.mix_position() < end {
         helper.render_block().ok()?;
         rendered += crate::station::engine::BLOCK;
@@ -240,9 +241,13 @@ fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
             }
             next_cp += 1;
         }
-        if packets.len() >= 50 {
+        // The listener waiting at `first` hears from the first 0.2 s on, not after the
+        // whole lead is re-rendered (it would start that much behind the play point).
+        if packets.len() >= if published { 50 } else { 10 } {
             publish(shared, &packets);
+            shared.wake_listeners(shared.lock());
             packets.clear();
+            published = true;
         }
     }
     publish(shared, &packets);
