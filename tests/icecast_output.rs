@@ -1,8 +1,8 @@
 //! Icecast output against Debian's real icecast2: a session pushed with `--icecast-out` plays
 //! back through Icecast (ffmpeg decodes it without errors, its frames are Drift's own, byte for
 //! byte), the titles Icecast serves (ICY) change with the track where it becomes audible, the
-//! output comes back after icecast2 is killed and restarted, a wrong password or a mount in use
-//! is a clear failed state (no crash), and a server that refuses `PUT` gets `SOURCE`.
+//! output comes back after icecast2 is killed and restarted, and a wrong password or a mount in
+//! use is a clear failed state (no crash). Stand-ins for other servers: `icecast_stand_in.rs`.
 mod common;
 #[path = "common/icecast.rs"]
 mod icecast;
@@ -11,7 +11,6 @@ use common::{call, client, create_session, get_json, library, read_bytes, Server
 use drift::audio::mp3_frames::split_all;
 use icecast::Icecast;
 use reqwest::Method;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
 /// The value of a per-output metric (`drift_icecast_output_{name}{output="1",…}`).
@@ -311,86 +310,4 @@ fn a_wrong_password_or_a_mount_in_use_is_a_clear_failed_state_through_the_api() 
         assert_eq!(call(&server, Method::DELETE, &p, Some(&token), "").0, 404);
     }
     assert_eq!(list(&server).as_array().unwrap().len(), 0);
-}
-
-/// A stand-in for an old server: `PUT` gets 405, `SOURCE` gets 200 and is read; title updates
-/// are answered 200. Returns the request heads seen and the audio bytes received.
-fn old_server(listener: std::net::TcpListener, audio_wanted: usize) -> (Vec<String>, Vec<u8>) {
-    let (tx, rx) = std::sync::mpsc::channel::<(String, Option<Vec<u8>>)>();
-    std::thread::spawn(move || {
-        for s in listener.incoming() {
-            let (mut s, tx) = (s.unwrap(), tx.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(s.try_clone().unwrap());
-                let mut head = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line.trim().is_empty() {
-                        break;
-                    }
-                    head.push(line.trim().to_string());
-                }
-                let head = head.join("\n");
-                if head.starts_with("PUT ") {
-                    s.write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
-                        .unwrap();
-                    let _ = tx.send((head, None));
-                } else if head.starts_with("SOURCE ") {
-                    s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
-                    let mut audio = vec![0u8; audio_wanted];
-                    reader.read_exact(&mut audio).unwrap();
-                    let _ = tx.send((head, Some(audio)));
-                } else {
-                    s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
-                    let _ = tx.send((head, None));
-                }
-            });
-        }
-    });
-    let mut heads = Vec::new();
-    loop {
-        let (head, audio) = rx.recv().unwrap();
-        heads.push(head);
-        if let Some(audio) = audio {
-            return (heads, audio);
-        }
-    }
-}
-
-#[test]
-fn a_server_that_refuses_put_gets_source() {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = fake.local_addr().unwrap().port();
-    let seen = std::thread::spawn(move || old_server(fake, 100_000));
-    let lib = library(dir.path(), 2);
-    let out = format!("icecast://source:pw@127.0.0.1:{port}/old.mp3");
-    let _server = Server::start(&lib, &dir.path().join("data"), &["--icecast-out", &out]);
-    let (lines, audio) = seen.join().unwrap();
-    let put = lines
-        .iter()
-        .find(|l| l.starts_with("PUT "))
-        .expect("a PUT first");
-    assert!(put.starts_with("PUT /old.mp3 HTTP/1.1"), "{put}");
-    for h in [
-        "Authorization: Basic c291cmNlOnB3",
-        "Content-Type: audio/mpeg",
-        "ice-public: 0",
-        "ice-audio-info: ice-bitrate=192;ice-samplerate=44100;ice-channels=2",
-        "Expect: 100-continue",
-    ] {
-        assert!(put.lines().any(|l| l == h), "{h} missing from {put}");
-    }
-    let source = lines.last().unwrap();
-    let title = lines
-        .iter()
-        .find(|l| l.starts_with("GET /admin/metadata?mode=updinfo&mount=%2Fold.mp3&song="));
-    assert!(title.is_some(), "no title update: {lines:?}");
-    assert!(source.starts_with("SOURCE /old.mp3 HTTP/1.0"), "{source}");
-    assert!(!source.contains("Expect"));
-    // What follows is whole MP3 frames from the first byte.
-    let frames = split_all(&audio);
-    assert!(frames.len() > 100);
-    assert_eq!(audio[0], 0xFF, "the stream starts on a frame");
 }

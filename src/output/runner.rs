@@ -28,8 +28,11 @@ const BATCH: usize = 16;
 const HANDSHAKE: Duration = Duration::from_secs(10);
 /// A write that takes longer than this means the server or the network is gone.
 const WRITE: Duration = Duration::from_secs(15);
-/// A title update waits this long at most (the audio waits for it, so it lands in step).
+/// A title update is given up after this long.
 const METADATA: Duration = Duration::from_secs(3);
+/// The audio waits this long at most for a title update, so the title lands in step with its
+/// track without Icecast's listeners running out of audio behind a slow update.
+const TITLE_HOLD: Duration = Duration::from_millis(300);
 
 /// How one connection ended.
 enum End {
@@ -138,6 +141,7 @@ async fn connect_and_stream(
         session,
         writer,
         title: String::new(),
+        updating: None,
         frames: Vec::with_capacity(BATCH),
     };
     tokio::select! {
@@ -217,6 +221,9 @@ struct Sender<'a> {
     writer: OwnedWriteHalf,
     /// The title Icecast was last given.
     title: String,
+    /// A title update still on its way (aborted by the next, so an older title never lands
+    /// after a newer one).
+    updating: Option<tokio::task::JoinHandle<()>>,
     frames: Vec<Bytes>,
 }
 
@@ -278,42 +285,64 @@ impl Sender<'_> {
         Ok(())
     }
 
+    /// Writes these frames in one write (with `TCP_NODELAY`, one write per frame was a
+    /// segment per frame).
     async fn write(&mut self, frames: &[Bytes]) -> Result<(), String> {
-        for f in frames {
-            match timeout(WRITE, self.writer.write_all(f)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(format!("the connection broke: {e}")),
-                Err(_) => return Err(format!("a write took longer than {WRITE:?}")),
-            }
-            self.out.bytes.fetch_add(f.len() as u64, Ordering::Relaxed);
+        if frames.is_empty() {
+            return Ok(());
         }
+        let buf = frames.concat();
+        match timeout(WRITE, self.writer.write_all(&buf)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("the connection broke: {e}")),
+            Err(_) => return Err(format!("a write took longer than {WRITE:?}")),
+        }
+        self.out
+            .bytes
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Tells Icecast the title now audible; a failure is logged, the audio goes on.
+    /// Tells Icecast the title now audible, before the new track's first frame goes out so
+    /// its listeners get the title with that frame. The audio waits for the answer at most
+    /// `TITLE_HOLD` (the source is only `AHEAD` in front of Icecast's listeners); a slower
+    /// update goes on beside the audio, and a failure is logged, never fatal.
     async fn set_title(&mut self, title: String) {
         let request = protocol::metadata_request(&self.out.url, &title);
         let authority = self.out.url.authority();
-        let result = timeout(METADATA, async {
-            let mut s = TcpStream::connect(&authority)
-                .await
-                .map_err(|e| e.to_string())?;
-            s.write_all(request.as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
-            read_answer(&mut s).await.map(|(a, _)| a)
-        })
-        .await;
-        match result {
-            Ok(Ok(a)) if a.status == 200 => {}
-            Ok(Ok(a)) => tracing::warn!(
-                output = self.out.id,
-                "{authority} refused the title update: {} {}",
-                a.status,
-                a.reason
-            ),
-            Ok(Err(why)) => tracing::warn!(output = self.out.id, "title update failed: {why}"),
-            Err(_) => tracing::warn!(output = self.out.id, "title update timed out"),
+        let id = self.out.id;
+        if let Some(older) = self.updating.take() {
+            older.abort();
+        }
+        let mut update = tokio::spawn(async move {
+            let result = timeout(METADATA, async {
+                let mut s = TcpStream::connect(&authority)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                s.write_all(request.as_bytes())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                read_answer(&mut s).await.map(|(a, _)| a)
+            })
+            .await;
+            match result {
+                Ok(Ok(a)) if a.status == 200 => {}
+                Ok(Ok(a)) => tracing::warn!(
+                    output = id,
+                    "{authority} refused the title update: {} {}",
+                    a.status,
+                    a.reason
+                ),
+                Ok(Err(why)) => tracing::warn!(output = id, "title update failed: {why}"),
+                Err(_) => tracing::warn!(output = id, "title update timed out"),
+            }
+        });
+        if timeout(TITLE_HOLD, &mut update).await.is_err() {
+            tracing::debug!(
+                output = id,
+                "title update still on its way: the audio goes on"
+            );
+            self.updating = Some(update);
         }
         self.title = title;
     }
