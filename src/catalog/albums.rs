@@ -1,6 +1,7 @@
-//! Albums as the library's tags make them: tracks sharing an album key (album and artist,
-//! case-folded), in disc and track-number order (tracks without a number after the numbered
-//! ones of their disc, by title). Pure; derived from a catalog snapshot on demand.
+//! Albums as the library's tags make them: tracks sharing an album key (album and album artist,
+//! else track artist, case-folded: a compilation is one album), in disc and track-number order
+//! (tracks without a number after the numbered ones of their disc, by title). Pure; derived
+//! from a catalog snapshot on demand.
 use super::Catalog;
 use crate::model::{Track, TrackId};
 use std::collections::HashMap;
@@ -10,6 +11,8 @@ pub struct Album {
     /// Stable across restarts and rescans: a hash of the album key (hex, 16 characters).
     pub id: String,
     pub title: String,
+    /// Who the album is by: its album artist where tagged ("Various Artists"), else the artist
+    /// of its tracks.
     pub artist: String,
     /// In playing order.
     pub tracks: Vec<TrackId>,
@@ -52,7 +55,7 @@ pub fn albums(catalog: &Catalog) -> Vec<Album> {
             Album {
                 id,
                 title: tracks[0].tags.album.trim().to_string(),
-                artist: tracks[0].tags.artist.trim().to_string(),
+                artist: tracks[0].album_artist().to_string(),
                 duration: tracks.iter().map(|t| t.analysis.playable().secs()).sum(),
                 tracks: tracks.iter().map(|t| t.id.clone()).collect(),
             }
@@ -122,5 +125,44 @@ mod tests {
         assert_eq!(album(&cat, &live.id).unwrap().tracks, live.tracks);
         assert_eq!(live.id.len(), 16);
         assert!(album(&cat, "nope").is_none());
+    }
+
+    #[test]
+    fn a_compilation_is_one_album_by_its_album_artist() {
+        let by = |mut t: Track, album_artist: &str| {
+            t.tags.album_artist = album_artist.into();
+            t
+        };
+        let cat = Catalog::new(vec![
+            by(
+                tagged("Hits", "Singer", None, Some(2), "two"),
+                "Various Artists",
+            ),
+            by(
+                tagged("Hits", "Band", None, Some(1), "one"),
+                "various artists",
+            ),
+            by(
+                tagged("Hits", "Duo", None, Some(3), "three"),
+                "Various Artists ",
+            ),
+            // Another album of the same name, by its own artist.
+            tagged("Hits", "Band", None, Some(1), "band's own"),
+        ]);
+        let all = albums(&cat);
+        assert_eq!(all.len(), 2, "{all:?}");
+        let various = all.iter().find(|a| a.tracks.len() == 3).unwrap();
+        assert_eq!(various.artist.to_lowercase(), "various artists");
+        let titles: Vec<&str> = various
+            .tracks
+            .iter()
+            .map(|id| cat.get(id).unwrap().tags.title.as_str())
+            .collect();
+        assert_eq!(titles, ["one", "two", "three"]);
+        let band = all.iter().find(|a| a.tracks.len() == 1).unwrap();
+        assert_eq!(
+            (band.artist.as_str(), band.title.as_str()),
+            ("Band", "Hits")
+        );
     }
 }

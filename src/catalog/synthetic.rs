@@ -16,6 +16,7 @@ pub fn synthetic_track(i: usize, bpm: f64, centroid_hz: f64, rng: &mut ChaCha8Rn
             title: format!("Track {i}"),
             artist: "Test".into(),
             album: String::new(),
+            album_artist: String::new(),
             disc: None,
             number: None,
         },

@@ -216,7 +216,7 @@ pub fn plan_view(catalog: &Catalog, h: &Session) -> Value {
                 "album": {
                     "id": id,
                     "title": first.map(|t| t.tags.album.clone()),
-                    "artist": first.map(|t| t.tags.artist.clone()),
+                    "artist": first.map(|t| t.album_artist().to_string()),
                 },
                 "left": left,
                 "path": path,

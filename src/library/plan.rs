@@ -3,7 +3,10 @@
 //! moved or copied file to the track it already is, or analyse it. Reading whole files is
 //! left to the analysis workers, except for moves: a new file whose size matches a file that
 //! disappeared (or an existing one) is hashed now, so a rename is applied in the same
-//! transaction as the removal of its old path and the track never leaves the catalog.
+//! transaction as the removal of its old path and the track never leaves the catalog. An
+//! unchanged file whose tags an older Drift read (an older
+//! [`TAGS_VERSION`](crate::model::TAGS_VERSION)) has them read again here: a look at its
+//! headers, not an analysis.
 use super::tags::read_tags;
 use super::walk::{walk, Found};
 use crate::model::TrackId;
@@ -34,6 +37,8 @@ pub struct Plan {
     /// Audio files seen (including those whose name cannot be stored).
     pub seen: usize,
     pub unchanged: usize,
+    /// Of the unchanged files, those whose tags were read again (written as `Reused`).
+    pub retagged: usize,
     /// Written at once, in one transaction: removals, moves and copies, failures found while
     /// planning, and every file still to analyse recorded as pending.
     pub changes: Vec<FileChange>,
@@ -77,6 +82,7 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
     // Tracks analysed completely; those analysed by an older Drift (no features, or features
     // of an older version) are analysed again even where their files have not changed.
     let analysed = store.analysed_ids()?;
+    let old_tags = store.tracks_with_old_tags()?;
     let mut plan = Plan {
         roots,
         seen: found.files.len() + found.unnamable.len(),
@@ -116,10 +122,16 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
         .filter(|k| !found.unreadable.iter().any(|d| k.stat.path.starts_with(d)))
         .collect();
     let mut new_files = Vec::new();
+    let mut retag = Vec::new();
     for stat in found.files.into_values() {
         match known.get(&stat.path) {
             Some(k) if k.stat == stat => match &k.track_id {
-                Some(id) if analysed.contains(id) => plan.unchanged += 1,
+                Some(id) if analysed.contains(id) => {
+                    plan.unchanged += 1;
+                    if old_tags.contains(id) {
+                        retag.push((stat, id.clone()));
+                    }
+                }
                 Some(id) => plan.jobs.push(Job {
                     file: stat,
                     id: Some(id.clone()),
@@ -154,6 +166,7 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
         plan.touched.extend(k.track_id.clone());
     }
     plan.removed = gone.len();
+    retag_tracks(&mut plan, retag);
 
     // A new file as long as one that went away or one still there may be a move or a copy.
     let sizes: HashSet<u64> = known.values().map(|k| k.stat.size).collect();
@@ -191,6 +204,23 @@ pub fn plan(roots: &[PathBuf], store: &Store) -> Result<Plan, PlanError> {
     }
     spread(&mut plan.jobs);
     Ok(plan)
+}
+
+/// Reads again the tags of `files` (unchanged, of analysed tracks whose tags an older Drift
+/// read), one file per track: the first path, the one the track is shown with.
+fn retag_tracks(plan: &mut Plan, mut files: Vec<(FileStat, TrackId)>) {
+    files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let mut seen = HashSet::new();
+    files.retain(|(_, id)| seen.insert(id.clone()));
+    let tagged: Vec<_> = files
+        .into_par_iter()
+        .map(|(file, id)| (read_tags(&file.path), file, id))
+        .collect();
+    plan.retagged = tagged.len();
+    for (tags, file, id) in tagged {
+        plan.touched.push(id.clone());
+        plan.changes.push(FileChange::Reused { file, id, tags });
+    }
 }
 
 /// Orders jobs by a hash of their path: the first tracks ready come from all over the library

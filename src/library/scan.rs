@@ -28,8 +28,12 @@ pub struct ScanOptions {
 pub struct ScanReport {
     /// Audio files found on disk.
     pub seen: usize,
-    /// Same path, size and mtime as last time, and nothing left to analyse: not read at all.
+    /// Same path, size and mtime as last time, and nothing left to analyse: not read at all
+    /// (but for `retagged` of them).
     pub unchanged: usize,
+    /// Of the unchanged files, those whose tags were read again because an older Drift read
+    /// them (one file per track; the audio is not analysed again).
+    pub retagged: usize,
     /// New content, decoded and analysed.
     pub analysed: usize,
     /// Content already analysed (renamed, moved or copied file): recorded without analysis.
@@ -98,6 +102,7 @@ pub fn scan_with(
     let mut report = ScanReport {
         seen: plan.seen,
         unchanged: plan.unchanged,
+        retagged: plan.retagged,
         reused: plan.reused,
         failed: plan.failed,
         removed: plan.removed,
@@ -107,6 +112,7 @@ pub fn scan_with(
     tracing::info!(
         seen = report.seen,
         unchanged = report.unchanged,
+        tags_read_again = report.retagged,
         to_analyse = plan.jobs.len(),
         moved_or_copied = report.reused,
         removed = report.removed,

@@ -1,6 +1,7 @@
-//! Reading a file's tags (title, artist, album, disc and track number), its stated duration and embedded cover art
-//! with lofty, with fallbacks so that every playable file has something to show. Never fails,
-//! never panics. Pictures are read only by [`cover_art`]: a 50 MB cover costs nothing elsewhere.
+//! Reading a file's tags (title, artist, album, album artist, disc and track number), its
+//! stated duration and embedded cover art with lofty, with fallbacks so that every playable
+//! file has something to show. Never fails, never panics. Pictures are read only by
+//! [`cover_art`]: a 50 MB cover costs nothing elsewhere.
 use super::cover_probe::has_embedded_picture;
 use crate::model::Tags;
 use crate::units::Frames;
@@ -18,9 +19,10 @@ pub const UNKNOWN_ARTIST: &str = "Unknown artist";
 pub const UNKNOWN_TITLE: &str = "Untitled";
 
 /// The file's tags, with fallbacks: a missing title is the file's stem ("01 Intro" for
-/// `01 Intro.mp3`), a missing artist is [`UNKNOWN_ARTIST`], a missing album is empty. The
-/// album does not fall back to the folder name: folders are often "Downloads" or "Music",
-/// which would be shown as if it were an album. A file lofty cannot read gets all fallbacks.
+/// `01 Intro.mp3`), a missing artist is [`UNKNOWN_ARTIST`], a missing album or album artist is
+/// empty (the track's album is then by its own artist). The album does not fall back to the
+/// folder name: folders are often "Downloads" or "Music", which would be shown as if it were
+/// an album. A file lofty cannot read gets all fallbacks.
 pub fn read_tags(path: &Path) -> Tags {
     tags_of(path, read_file(path, Read::Tags).as_ref())
 }
@@ -60,6 +62,8 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
                 pick(|t| t.title().map(|s| s.into_owned())),
                 pick(|t| t.artist().map(|s| s.into_owned())),
                 pick(|t| t.album().map(|s| s.into_owned())),
+                // ID3 TPE2, MP4 aART, Vorbis ALBUMARTIST, APE "Album Artist".
+                pick(|t| t.get_string(&ItemKey::AlbumArtist).map(str::to_string)),
                 all_tags(file).find_map(|t| position(t, ItemKey::DiscNumber)),
                 all_tags(file).find_map(|t| position(t, ItemKey::TrackNumber)),
             )
@@ -75,8 +79,9 @@ fn tags_of(path: &Path, file: Option<&TaggedFile>) -> Tags {
             .unwrap_or_else(|| UNKNOWN_TITLE.into()),
         artist: clean(found.1).unwrap_or_else(|| UNKNOWN_ARTIST.into()),
         album: clean(found.2).unwrap_or_default(),
-        disc: found.3,
-        number: found.4,
+        album_artist: clean(found.3).unwrap_or_default(),
+        disc: found.4,
+        number: found.5,
     }
 }
 
@@ -216,6 +221,7 @@ mod tests {
             title: "01 Morning Walk".into(),
             artist: UNKNOWN_ARTIST.into(),
             album: String::new(),
+            album_artist: String::new(),
             disc: None,
             number: None,
         };
@@ -283,3 +289,7 @@ mod tests {
         assert_eq!(sniff_mime(b"hello"), "application/octet-stream");
     }
 }
+
+#[cfg(test)]
+#[path = "tags_album_artist_tests.rs"]
+mod album_artist_tests;

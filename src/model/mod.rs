@@ -9,4 +9,4 @@ pub mod track;
 pub use ends::{BeatGrid, Ends};
 pub use features::{Features, Mode};
 pub use mark::Mark;
-pub use track::{Analysis, Tags, Track, TrackId};
+pub use track::{Analysis, Tags, Track, TrackId, TAGS_VERSION};

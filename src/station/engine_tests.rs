@@ -43,6 +43,7 @@ pub(crate) fn tone_track(
             title: name.into(),
             artist: "Test".into(),
             album: String::new(),
+            album_artist: String::new(),
             disc: None,
             number: None,
         },

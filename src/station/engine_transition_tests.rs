@@ -237,7 +237,9 @@ fn an_album_cut_from_one_tone_joins_without_a_seam_or_a_step_in_level() {
     for (k, w) in cuts.windows(2).enumerate() {
         let v: Vec<f64> = sine(220.0, 0.5, w[1] - w[0], w[0]).collect();
         let mut t = wav_track(dir.path(), &format!("part{}", k + 1), &v);
-        t.tags.artist = "Band".into();
+        // A compilation: each part by its own artist, the album by its album artist.
+        t.tags.artist = format!("Artist {k}");
+        t.tags.album_artist = "Band".into();
         t.tags.album = "One Tone".into();
         t.tags.number = Some(k as u32 + 1);
         // Measured 3 dB apart, as an album's tracks are: each one's own gain would step at

@@ -193,6 +193,27 @@ fn consecutive_album_tracks_join_gaplessly_at_the_real_end() {
     assert_ne!(plan(&a, &b, &cfg()).kind, TransitionKind::Gapless);
 }
 
+#[test]
+fn a_compilations_consecutive_tracks_join_gaplessly_whoever_they_are_by() {
+    let mut a = track("a", 60.0, ends(60.0, 0.0, 6.0), grid(60.0, 120.0, 1.0));
+    let mut b = track("b", 60.0, ends(60.0, 3.0, 0.0), grid(60.0, 120.0, 1.0));
+    for (t, n, artist) in [(&mut a, 4, "Producer A"), (&mut b, 5, "Producer B")] {
+        t.tags.artist = artist.into();
+        t.tags.album = "Live at the Club".into();
+        t.tags.album_artist = "DJ Night".into();
+        t.tags.number = Some(n);
+    }
+    let p = plan(&a, &b, &cfg());
+    assert_eq!(p.kind, TransitionKind::Gapless);
+    assert_eq!((p.start, p.overlap), (a.analysis.duration, Frames::ZERO));
+    // Without the album artist the tracks are by two artists: two albums, an ordinary mix.
+    b.tags.album_artist.clear();
+    assert_ne!(plan(&a, &b, &cfg()).kind, TransitionKind::Gapless);
+    // Another compiler's album of the same name does not join either.
+    b.tags.album_artist = "Various Artists".into();
+    assert_ne!(plan(&a, &b, &cfg()).kind, TransitionKind::Gapless);
+}
+
 /// Where the incoming beat `beat_in` (incoming file frame) sounds, in outgoing file frames.
 fn sounds_at(p: &TransitionPlan, beat_in: f64) -> f64 {
     p.start.0 as f64 + beat_in - p.entry.0 as f64

@@ -276,3 +276,44 @@ fn a_level_no_track_can_pass_is_known_without_a_search() {
     let rules = Rules::new(&five, &Default::default(), five.index_of(&first), &prefs);
     assert!(rules.may_pass(LEVELS[0]));
 }
+
+/// A compilation (one album artist, an artist per track) is one album to the album rule: after
+/// one of its tracks, none of the others may come within [`ALBUM_GAP`], whoever they are by.
+#[test]
+fn a_compilation_is_one_album_to_the_album_rule() {
+    let mut tracks: Vec<crate::model::Track> = albums_catalog(4, 1, 4, 9)
+        .tracks()
+        .iter()
+        .map(|t| (**t).clone())
+        .collect();
+    // The first track of each artist's album goes on "Hits" by Various Artists.
+    for t in tracks.iter_mut().filter(|t| t.tags.number == Some(1)) {
+        t.tags.album = "Hits".into();
+        t.tags.album_artist = "Various Artists".into();
+    }
+    let cat = Catalog::new(tracks);
+    assert_eq!(
+        cat.kinds().albums,
+        5,
+        "four artists' albums and the compilation"
+    );
+    let on_hits = |i: usize| cat.tracks()[i].tags.album == "Hits";
+    let current = (0..cat.len()).find(|&i| on_hits(i)).unwrap();
+    let prefs = Preferences::default();
+    let rules = Rules::new(&cat, &Default::default(), Some(current), &prefs);
+    let level = LEVELS[0];
+    assert!(level.album && level.artist);
+    let by = |i: usize| cat.tracks()[i].tags.artist.clone();
+    let others: Vec<usize> = (0..cat.len()).filter(|&i| by(i) != by(current)).collect();
+    assert!(others.iter().any(|&i| on_hits(i)));
+    for i in others {
+        assert_eq!(
+            rules.allows(level, i),
+            !on_hits(i),
+            "{}: {} by {}",
+            cat.tracks()[i].tags.title,
+            cat.tracks()[i].tags.album,
+            by(i)
+        );
+    }
+}

@@ -52,6 +52,14 @@ pub(super) const ALBUM_MIGRATION: &str = "
     ALTER TABLE files ADD COLUMN disc INTEGER NULL;
     ALTER TABLE files ADD COLUMN track_number INTEGER NULL;";
 
+/// The album artist of every track and file (empty when the tags have none; NULL in `files`
+/// until the headers are read), and which [`TAGS_VERSION`](crate::model::TAGS_VERSION) read
+/// each track's tags: 0 for tracks known before, whose tags the next scan reads again.
+pub(super) const ALBUM_ARTIST_MIGRATION: &str = "
+    ALTER TABLE tracks ADD COLUMN album_artist TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tracks ADD COLUMN tags_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN album_artist TEXT NULL;";
+
 impl Store {
     /// Every file row, in path order (the scanner loads them all once per scan).
     pub fn files(&self) -> Result<Vec<FileRecord>, StoreError> {
@@ -153,6 +161,7 @@ mod tests {
             title: "A".into(),
             artist: "Someone".into(),
             album: "First".into(),
+            album_artist: String::new(),
             disc: None,
             number: None,
         };

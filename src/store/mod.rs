@@ -64,6 +64,8 @@ const MIGRATIONS: &[&str] = &[
     files::ALBUM_MIGRATION,
     // 8: each track's ends and beat grid, for transitions.
     tracks::ENDS_MIGRATION,
+    // 9: album artist of tracks and files, and the tag reader's version of each track.
+    files::ALBUM_ARTIST_MIGRATION,
 ];
 
 /// Why the store failed. Every variant but `DiskFull` means "stop": the database is unusable

@@ -2,7 +2,7 @@
 //! and how scan results are written to them (`files.rs` reads the `files` table).
 use super::{Store, StoreError};
 use crate::analysis::FEATURES_VERSION;
-use crate::model::{Analysis, Tags, Track, TrackId};
+use crate::model::{Analysis, Tags, Track, TrackId, TAGS_VERSION};
 use crate::model::{BeatGrid, Ends, Features};
 use crate::units::{Db, Frames};
 use rusqlite::{params, OptionalExtension, Row};
@@ -39,8 +39,9 @@ pub enum FileChange {
         tags: Tags,
         analysis: Analysis,
     },
-    /// Content already analysed (a renamed, moved or copied file): the file points at the track
-    /// and the track takes this file's tags, which may come from its new name.
+    /// Content already analysed (a renamed, moved or copied file, or an unchanged one whose
+    /// tags an older Drift read): the file points at the track and the track takes this file's
+    /// tags, which may come from its new name.
     Reused {
         file: FileStat,
         id: TrackId,
@@ -78,16 +79,26 @@ pub(super) const ENDS_MIGRATION: &str = "
 
 const TRACK_COLUMNS: &str = "t.id, t.title, t.artist, t.album, t.duration_frames, t.loudness, \
      t.true_peak, t.loudness_range, t.cue_in, t.cue_out, MIN(f.path), t.features, t.disc, \
-     t.track_number, t.ends, t.beats";
+     t.track_number, t.ends, t.beats, t.album_artist";
 
 impl Store {
     /// Ids of every track analysed completely by this Drift (features of the current
     /// [`FEATURES_VERSION`]), playable or not: content with one of these ids needs no analysis.
     pub fn analysed_ids(&self) -> Result<HashSet<TrackId>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM tracks WHERE features_version = ?1")?;
-        let ids = stmt.query_map([FEATURES_VERSION], |row| row.get(0).map(TrackId))?;
+        self.track_ids("features_version = ?1", FEATURES_VERSION)
+    }
+
+    /// Ids of every track whose tags an older Drift read (before [`TAGS_VERSION`]): the next
+    /// scan reads their tags again, without analysing their audio.
+    pub fn tracks_with_old_tags(&self) -> Result<HashSet<TrackId>, StoreError> {
+        self.track_ids("tags_version < ?1", TAGS_VERSION)
+    }
+
+    /// Ids of the tracks whose row meets `condition` (SQL, with `?1` for `version`).
+    fn track_ids(&self, condition: &str, version: i64) -> Result<HashSet<TrackId>, StoreError> {
+        let sql = format!("SELECT id FROM tracks WHERE {condition}");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let ids = stmt.query_map([version], |row| row.get(0).map(TrackId))?;
         Ok(ids.collect::<Result<_, _>>()?)
     }
 
@@ -121,10 +132,14 @@ impl Store {
                 tx.prepare_cached(
                     "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness,
                          true_peak, loudness_range, cue_in, cue_out, analysed_at, features,
-                         features_version, disc, track_number, ends, beats)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                         features_version, disc, track_number, ends, beats, album_artist,
+                         tags_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17, ?18, ?19)
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                          artist = excluded.artist, album = excluded.album,
+                         album_artist = excluded.album_artist,
+                         tags_version = excluded.tags_version,
                          disc = excluded.disc, track_number = excluded.track_number,
                          duration_frames = excluded.duration_frames,
                          loudness = excluded.loudness, true_peak = excluded.true_peak,
@@ -152,6 +167,8 @@ impl Store {
                     tags.number,
                     ends,
                     beats,
+                    tags.album_artist,
+                    TAGS_VERSION,
                 ])?;
             }
         }
@@ -161,7 +178,8 @@ impl Store {
                 FileChange::Reused { file, id, tags } => {
                     tx.prepare_cached(
                         "UPDATE tracks SET title = ?2, artist = ?3, album = ?4, disc = ?5,
-                             track_number = ?6 WHERE id = ?1",
+                             track_number = ?6, album_artist = ?7, tags_version = ?8
+                         WHERE id = ?1",
                     )?
                     .execute(params![
                         id.0,
@@ -169,7 +187,9 @@ impl Store {
                         tags.artist,
                         tags.album,
                         tags.disc,
-                        tags.number
+                        tags.number,
+                        tags.album_artist,
+                        TAGS_VERSION,
                     ])?;
                     (file, Some(id), None)
                 }
@@ -182,7 +202,7 @@ impl Store {
                 } => {
                     tx.prepare_cached(
                         "UPDATE files SET title = ?2, artist = ?3, album = ?4, header_frames = ?5,
-                             disc = ?6, track_number = ?7
+                             disc = ?6, track_number = ?7, album_artist = ?8
                          WHERE path = ?1",
                     )?
                     .execute(params![
@@ -193,6 +213,7 @@ impl Store {
                         duration.map(frames_int).transpose()?,
                         tags.disc,
                         tags.number,
+                        tags.album_artist,
                     ])?;
                     continue;
                 }
@@ -317,6 +338,7 @@ fn track_from_row(row: &Row<'_>) -> rusqlite::Result<Result<Track, StoreError>> 
         title: row.get(1)?,
         artist: row.get(2)?,
         album: row.get(3)?,
+        album_artist: row.get(16)?,
         disc: row.get(12)?,
         number: row.get(13)?,
     };

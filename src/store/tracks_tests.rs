@@ -15,6 +15,7 @@ fn tags(title: &str) -> Tags {
         title: title.into(),
         artist: "Artist".into(),
         album: String::new(),
+        album_artist: String::new(),
         disc: None,
         number: None,
     }
@@ -61,6 +62,15 @@ fn analysed(path: &str, id: &str, title: &str) -> FileChange {
         id: TrackId(id.into()),
         tags: tags(title),
         analysis: analysis(),
+    }
+}
+
+/// The file at `path` is track `id`, already analysed, with `tags`.
+fn reused(path: &str, id: &str, tags: &Tags) -> FileChange {
+    FileChange::Reused {
+        file: stat(path),
+        id: TrackId(id.into()),
+        tags: tags.clone(),
     }
 }
 
@@ -241,11 +251,7 @@ fn disc_and_track_number_round_trip_and_reuse_updates_them() {
         ..numbered
     };
     store
-        .apply(&[FileChange::Reused {
-            file: stat("/m/n2.flac"),
-            id: TrackId("nnn".into()),
-            tags: renumbered.clone(),
-        }])
+        .apply(&[reused("/m/n2.flac", "nnn", &renumbered)])
         .unwrap();
     assert_eq!(store.tracks().unwrap()[0].tags, renumbered);
 }
@@ -268,4 +274,87 @@ fn rows_from_before_ends_and_unreadable_ones_read_as_none() {
         .unwrap();
     let a = store.track(&TrackId("aaa".into())).unwrap().unwrap();
     assert_eq!((a.analysis.ends, a.analysis.beats), (None, None));
+}
+
+#[test]
+fn the_album_artist_round_trips_and_tags_read_now_are_not_read_again() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mixed = Tags {
+        album: "The Mix".into(),
+        album_artist: "DJ Night".into(),
+        number: Some(2),
+        ..tags("M")
+    };
+    store
+        .apply(&[
+            FileChange::Analysed {
+                file: stat("/m/m.flac"),
+                id: TrackId("mmm".into()),
+                tags: mixed.clone(),
+                analysis: analysis(),
+            },
+            FileChange::Pending {
+                file: stat("/m/p.flac"),
+            },
+            FileChange::Described {
+                path: PathBuf::from("/m/p.flac"),
+                tags: mixed.clone(),
+                duration: None,
+            },
+        ])
+        .unwrap();
+    assert_eq!(store.tracks().unwrap()[0].tags, mixed);
+    assert!(store.tracks_with_old_tags().unwrap().is_empty());
+    let described: Option<String> = store
+        .conn
+        .query_row(
+            "SELECT album_artist FROM files WHERE path = '/m/p.flac'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(described.as_deref(), Some("DJ Night"));
+
+    // As migration 9 leaves a track known before it: no album artist, tags of version 0.
+    store
+        .conn
+        .execute("UPDATE tracks SET album_artist = '', tags_version = 0", [])
+        .unwrap();
+    let old: HashSet<TrackId> = [TrackId("mmm".into())].into();
+    assert_eq!(store.tracks_with_old_tags().unwrap(), old);
+    assert_eq!(store.tracks().unwrap()[0].tags.album_artist, "");
+    // Its tags read again (a `Reused` of the same file) bring the album artist back.
+    store.apply(&[reused("/m/m.flac", "mmm", &mixed)]).unwrap();
+    assert_eq!(store.tracks().unwrap()[0].tags, mixed);
+    assert!(store.tracks_with_old_tags().unwrap().is_empty());
+}
+
+#[test]
+fn tracks_stored_before_the_album_artist_open_without_one_and_with_old_tags() {
+    use crate::store::{DB_FILE, MIGRATIONS};
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    for sql in &MIGRATIONS[..8] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 8).unwrap();
+    conn.execute(
+        "INSERT INTO tracks (id, title, artist, album, duration_frames, loudness, true_peak,
+             loudness_range, cue_in, cue_out, analysed_at, features_version, disc, track_number)
+         VALUES ('aaa', 'A', 'Artist', 'Mix', 441000, -14.5, -1.0, 6.0, 0, 441000, 1, ?1, 1, 3)",
+        [FEATURES_VERSION],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "INSERT INTO files (path, size, mtime_ns, track_id) VALUES ('/m/a.flac', 1, 2, 'aaa')",
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(dir.path()).unwrap();
+    let tracks = store.tracks().unwrap();
+    assert_eq!(tracks[0].tags.album_artist, "");
+    assert_eq!(tracks[0].tags.number, Some(3));
+    let old: HashSet<TrackId> = [TrackId("aaa".into())].into();
+    assert_eq!(store.tracks_with_old_tags().unwrap(), old);
+    assert_eq!(store.analysed_ids().unwrap(), old, "its analysis is kept");
 }
