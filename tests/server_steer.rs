@@ -1,6 +1,6 @@
 //! Steering against a real `drift serve` on a generated library: directions with previews,
-//! steer and next (owner only) changing the planned next track at once, the library search
-//! with analysed features, and every bad request answered with a JSON 4xx.
+//! steer and next (owner only) changing the planned next track at once, no banned track
+//! offered, the library search with analysed features, and every bad request answered with a JSON 4xx.
 mod common;
 use common::*;
 use serde_json::{json, Value};
@@ -76,6 +76,27 @@ fn directions_steer_next_and_search() {
             }
         }
     }
+
+    // A banned track is offered in no direction any more (the walk would never play it).
+    let shown = dirs[0]["preview"][0]["id"].clone();
+    let ban = format!("/api/sessions/{fp}/ban");
+    let body = json!({ "track": shown }).to_string();
+    assert_eq!(post(&server, &ban, Some(&token), &body).0, 200);
+    let d = get_json(&server.url(&format!("/api/sessions/{fp}/directions"))).unwrap();
+    let previews = d["directions"].as_array().unwrap().iter();
+    let mut offered = previews.flat_map(|dir| dir["preview"].as_array().unwrap().iter());
+    assert!(
+        !offered.any(|p| p["id"] == shown),
+        "banned {shown} offered: {d}"
+    );
+    let (status, _) = call(
+        &server,
+        reqwest::Method::DELETE,
+        &format!("/api/bans/{}", shown.as_str().unwrap()),
+        None,
+        "",
+    );
+    assert_eq!(status, 200);
 
     // Steer (owner): the answer names the new next track, which goes that way.
     let name = dirs[0]["name"].as_str().unwrap();

@@ -22,13 +22,19 @@ use std::time::Duration;
 /// Preview tracks listed per direction.
 const PREVIEWS: usize = 3;
 
-/// The session's current track and the catalog indices of what it played or will play soon.
-/// A session handed out by the registry has placed its first track, so there is one.
-fn context(h: &Session, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
+/// The session's current track (a session handed out by the registry has placed its first
+/// track, so there is one), and the catalog indices steering must not offer: what it played or
+/// will play soon, and banned tracks (the walk never picks them either).
+fn context(app: &App, h: &Session, catalog: &Catalog) -> (Option<usize>, HashSet<usize>) {
     let (current, heard) = h.heard();
     let current = current.and_then(|id| catalog.index_of(&id));
-    let heard = heard.iter().filter_map(|id| catalog.index_of(id)).collect();
-    (current, heard)
+    let banned = app.catalog.marks.prefs();
+    let excluded = heard
+        .iter()
+        .chain(banned.banned.iter())
+        .filter_map(|id| catalog.index_of(id))
+        .collect();
+    (current, excluded)
 }
 
 fn info(catalog: &Catalog, index: usize) -> TrackInfo {
@@ -41,7 +47,7 @@ pub async fn directions(
 ) -> Result<Json<Value>, ApiError> {
     let h = session(&app, &fp).await?;
     let catalog = app.catalog();
-    let (current, heard) = context(&h, &catalog);
+    let (current, heard) = context(&app, &h, &catalog);
     let list = tokio::task::spawn_blocking({
         let catalog = catalog.clone();
         move || {
@@ -127,7 +133,7 @@ pub async fn steer(
             ApiError::bad_request(format!("'direction' must be one of: {}", names.join(", ")))
         })?;
     let catalog = app.catalog();
-    let (current, heard) = context(&h, &catalog);
+    let (current, heard) = context(&app, &h, &catalog);
     // The first use of a catalog snapshot builds its feature space: not on an async worker.
     let possible = tokio::task::spawn_blocking(move || {
         current.is_some_and(|from| !candidates(catalog.space(), from, dir, &heard, 1).is_empty())
