@@ -100,7 +100,9 @@ pub(super) fn before_pick(
         while plan.picked < plan.tracks.len() {
             let id = plan.tracks[plan.picked].clone();
             plan.picked += 1;
-            if catalog.get(&id).is_some() {
+            // Gone from the library, or banned since the plan was made: the plan goes on
+            // without it.
+            if catalog.get(&id).is_some() && !prefs.banned.contains(&id) {
                 w.queued = Some(id);
                 break;
             }

@@ -1,5 +1,6 @@
 //! Tests of planned tracks in the scheduler: an album plays in order then the walk goes on, a
-//! journey ends on its destination, a steer replans it, and the plan survives a checkpoint.
+//! journey ends on its destination, a steer replans it, the plan survives a checkpoint, and a
+//! banned track is left out of it.
 use super::*;
 use crate::catalog::synthetic::synthetic_catalog;
 use crate::station::directions::Direction;
@@ -37,6 +38,22 @@ fn an_album_plays_in_order_then_the_walk_goes_on_and_a_checkpoint_keeps_it() {
     assert_eq!(rest[..2], album[2..]);
     assert!(!album.contains(&rest[2]) && !album.contains(&rest[3]));
     assert_eq!(run(&mut resumed, &cat, &mut last2, 4), rest);
+    assert!(s.planned().unwrap().is_done());
+}
+
+#[test]
+fn a_banned_album_track_is_left_out() {
+    let cat = synthetic_catalog(200, 3);
+    let album = ids(&cat, &[40, 7, 199, 3]);
+    let mut s = Scheduler::drift(9);
+    let mut prefs = crate::catalog::marks::Preferences::default();
+    prefs.banned.insert(album[1].clone());
+    s.set_prefs(std::sync::Arc::new(prefs));
+    let mut last = None;
+    run(&mut s, &cat, &mut last, 1);
+    s.plan(Some(Plan::album("a".into(), album.clone())));
+    let played = run(&mut s, &cat, &mut last, 3);
+    assert_eq!(played, [&album[0], &album[2], &album[3]].map(Clone::clone));
     assert!(s.planned().unwrap().is_done());
 }
 
