@@ -112,6 +112,7 @@ impl Engine {
     pub(super) fn start_next(&mut self, at: StreamPos, how: Entry, wanted: Option<TrackId>) {
         self.transition = None;
         let from = self.decks.last().map(|d| d.track.id.clone());
+        let from_start = self.decks.last().map(|d| d.plan.start);
         let mut candidate = wanted.clone();
         for _attempt in 0..self.catalog.len().max(1) * 2 {
             let last = self.decks.last().map(|d| d.track.id.clone());
@@ -161,6 +162,9 @@ impl Engine {
                 track: id.clone(),
             });
             if let Some(from) = from {
+                if let Some(start) = from_start.filter(|&s| s < at) {
+                    self.scheduler.heard(&from, (at - start).secs());
+                }
                 if self.transitions.len() >= KEPT_TRANSITIONS {
                     self.transitions.pop_front();
                 }

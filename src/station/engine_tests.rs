@@ -1,4 +1,5 @@
-//! Engine tests on generated tone files: timeline, loudness, failure handling and checkpoints.
+//! Engine tests on generated tone files: timeline, loudness, failure handling, checkpoints, and
+//! the heard lengths the walk counts for its no-repeat horizon.
 use super::*;
 use crate::audio::decode::decode_all;
 use crate::model::{Analysis, Tags};
@@ -270,4 +271,41 @@ fn a_track_removed_from_the_library_while_queued_or_playing_leaves_no_gap() {
     let pcm = decode_bytes(dir.path(), "out.mp3", &bytes);
     // A crossfade's worth of quiet at most (the tones never fall silent otherwise).
     assert!(longest_quiet(&pcm, 4096) < 2 * 44_100, "a gap in the mix");
+}
+
+#[test]
+fn the_walk_counts_what_was_heard_of_each_track_for_its_horizon() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = three_tones(dir.path());
+    let mut engine = Engine::new(config(3.0), catalog, Scheduler::drift(1)).unwrap();
+    let (_, mut events) = render(&mut engine, 20.0);
+    engine.skip();
+    events.extend(render(&mut engine, 26.0).1);
+    let starts: Vec<f64> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::TrackStarted { pos, .. } => Some(pos.secs() - OUTPUT_LATENCY.secs()),
+            _ => None,
+        })
+        .collect();
+    let crate::station::scheduler::SchedulerState::Drift(walk) = engine.scheduler_mut().state()
+    else {
+        panic!("a drift")
+    };
+    let heard: Vec<f64> = walk.history().iter().map(|p| p.1 as f64).collect();
+    // Each track followed by another was heard from its start to the next one's: 9 s with a
+    // 3 s crossfade, and less for the one skipped 2 s after its crossfade ended.
+    assert_eq!(starts.len(), 4, "{events:?}");
+    for (i, pair) in starts.windows(2).enumerate() {
+        assert!(
+            (heard[i] - (pair[1] - pair[0])).abs() < 1e-3,
+            "{heard:?} {starts:?}"
+        );
+    }
+    assert!((heard[1] - 9.0).abs() < 1e-3 && heard[2] < 3.0, "{heard:?}");
+    // The one playing and the one planned next still count whole (12 s tone).
+    assert!(
+        heard[3..].iter().all(|&s| (s - 12.0).abs() < 0.1),
+        "{heard:?}"
+    );
 }

@@ -113,6 +113,14 @@ impl Scheduler {
         }
     }
 
+    /// `secs` of the latest play of `id` were heard before the next track started (see
+    /// `WalkState::heard`).
+    pub fn heard(&mut self, id: &TrackId, secs: f64) {
+        if let SchedulerState::Drift(w) = &mut self.state {
+            w.heard(id, secs as f32);
+        }
+    }
+
     pub fn from_state(state: SchedulerState) -> Scheduler {
         Scheduler {
             state,

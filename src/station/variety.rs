@@ -17,7 +17,9 @@ pub const ALBUM_GAP: usize = 10;
 /// tracks gets a horizon of this many tracks instead.
 pub const PLAYED_MAX: usize = 500;
 
-/// One pick of the walk: the track and its audible length (s), newest last in the history.
+/// One pick of the walk: the track and how long it was heard (s): its audible length when
+/// picked, then from its start to the next track's once that starts (an overlap or a skip
+/// shortens it). Newest last in the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Played(pub TrackId, pub f32);
 

@@ -73,6 +73,17 @@ impl WalkState {
         &self.played
     }
 
+    /// Sets the length of the latest play of `id` to what was heard of it: from its start to
+    /// the next track's (a skip or an overlap makes that shorter than the track), so the
+    /// no-repeat horizon counts the session's audio, not the tracks' lengths.
+    pub fn heard(&mut self, id: &TrackId, secs: f32) {
+        if let Some(i) = self.played.iter().rposition(|p| &p.0 == id) {
+            if self.played[i].1 != secs {
+                Arc::make_mut(&mut self.played)[i].1 = secs;
+            }
+        }
+    }
+
     /// Forgets the latest pick of `id` (planned, then replaced before it played).
     pub fn retract(&mut self, id: &TrackId) {
         if let Some(i) = self.played.iter().rposition(|p| &p.0 == id) {
