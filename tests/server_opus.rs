@@ -2,91 +2,13 @@
 //! and its titles, `?from=` reconnections joining sample-exactly (also after `kill -9` and a
 //! restart), the encoder running only while someone listens to Opus, and Opus in fMP4.
 mod common;
+#[path = "common/opus.rs"]
+mod opus;
 use common::*;
+use opus::*;
 use std::io::Read;
 use std::process::Command;
 use std::time::Duration;
-
-/// Clock at 3× real time, so tracks change within seconds; the Opus encoder lingers 10 s of
-/// clock time after its last listener.
-const ARGS: &[&str] = &["--lead", "8", "--time-scale", "3", "--history", "60"];
-const RATE: f64 = 48_000.0;
-
-/// Opens a stream: the response and its `X-Drift-Position`.
-fn open(url: &str) -> (reqwest::blocking::Response, f64) {
-    let r = client().get(url).send().unwrap();
-    assert_eq!(r.status(), 200, "{url}");
-    let pos = r.headers()["x-drift-position"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (r, pos)
-}
-
-/// Runs `tool` (ffmpeg or ffprobe) with `args`, `bytes` on its standard input: what a player
-/// reading the stream gets (not seekable: ffmpeg does not look for the end of a file, where a
-/// chained Ogg file's last link confuses its length probe).
-fn piped(tool: &str, args: &[&str], bytes: &[u8]) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(tool)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("ffmpeg is required (make deps installs it)");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
-
-/// ffmpeg's decode of `bytes` as 48 kHz stereo f32: the samples (interleaved) and stderr at
-/// `-v error` (empty when nothing was wrong).
-fn decode(bytes: &[u8]) -> (Vec<f32>, String) {
-    decode_at(bytes, "48000")
-}
-
-/// [`decode`] at another rate (ffmpeg resamples).
-fn decode_at(bytes: &[u8], rate: &str) -> (Vec<f32>, String) {
-    let args = [
-        "-v", "error", "-i", "-", "-f", "f32le", "-ac", "2", "-ar", rate, "-",
-    ];
-    let out = piped("ffmpeg", &args, bytes);
-    let pcm = out
-        .stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    (pcm, String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-/// The best lag (in 48 kHz samples, within ±`span`) of `b` against `a` from sample `offset`
-/// of `a` on, and the SNR (dB) of `b` against `a` at lag 0, over `n` samples of the left
-/// channel.
-fn align(a: &[f32], b: &[f32], offset: usize, n: usize, span: i64) -> (i64, f64) {
-    let at = |v: &[f32], i: i64| v.get(i as usize * 2).copied().unwrap_or(0.0) as f64;
-    let corr = |lag: i64| -> f64 {
-        (span..n as i64 - span)
-            .map(|i| at(b, i) * at(a, offset as i64 + i + lag))
-            .sum()
-    };
-    let best = (-span..=span)
-        .max_by(|x, y| corr(*x).total_cmp(&corr(*y)))
-        .unwrap();
-    let (mut sig, mut err) = (0.0, 0.0);
-    for i in 0..n as i64 {
-        let (x, y) = (at(a, offset as i64 + i), at(b, i));
-        sig += x * x;
-        err += (x - y).powi(2);
-    }
-    (best, 10.0 * (sig / err.max(1e-20)).log10())
-}
 
 /// The links of an Ogg stream: (pre-skip, TITLE, audio packets) each, read from its pages.
 fn links(bytes: &[u8]) -> Vec<(u16, String, usize)> {
@@ -117,23 +39,6 @@ fn links(bytes: &[u8]) -> Vec<(u16, String, usize)> {
         out.pop();
     }
     out
-}
-
-/// The whole pages of `bytes` (a read may end inside one).
-fn whole_pages(bytes: &[u8]) -> &[u8] {
-    let mut i = 0;
-    while i + 27 <= bytes.len() {
-        let n = bytes[i + 26] as usize;
-        if i + 27 + n > bytes.len() {
-            break;
-        }
-        let body: usize = bytes[i + 27..i + 27 + n].iter().map(|l| *l as usize).sum();
-        if i + 27 + n + body > bytes.len() {
-            break;
-        }
-        i += 27 + n + body;
-    }
-    &bytes[..i]
 }
 
 /// The TITLE ffprobe reads at the start of an Ogg stream.
@@ -362,92 +267,4 @@ fn opus_in_fmp4_is_timed_by_the_stream_position() {
         .unwrap();
     assert_eq!(r.status(), 400);
     let _ = r.read_to_end(&mut Vec::new());
-}
-
-/// The position of the next `splice` event on a session's event stream (opened before).
-fn next_splice(events: reqwest::blocking::Response) -> f64 {
-    use std::io::BufRead;
-    let mut splice = false;
-    for line in std::io::BufReader::new(events).lines() {
-        let line = line.unwrap();
-        if let Some(name) = line.strip_prefix("event:") {
-            splice = name.trim() == "splice";
-        } else if let Some(data) = line.strip_prefix("data:").filter(|_| splice) {
-            let v: serde_json::Value = serde_json::from_str(data.trim()).unwrap();
-            return v["position"].as_f64().unwrap();
-        }
-    }
-    panic!("the event stream ended without a splice");
-}
-
-#[test]
-fn a_skip_re_encodes_the_opus_future_on_the_mp3_timeline() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = library(dir.path(), 4);
-    let server = Server::start(&lib, &dir.path().join("data"), ARGS);
-    let (fp, token) = create_session(&server);
-    // An Opus listener: the encoder has the lead (the old future) in its ring.
-    let (mut r, start) = open(&server.url(&format!("/stream/{fp}.opus")));
-    let old = whole_pages(&read_bytes(&mut r, 150_000, Duration::from_secs(30))).to_vec();
-    let events = client()
-        .get(server.url(&format!("/events/{fp}")))
-        .send()
-        .unwrap();
-    let skip = client()
-        .post(server.url(&format!("/api/sessions/{fp}/skip")))
-        .bearer_auth(&token)
-        .send()
-        .unwrap();
-    assert_eq!(skip.status(), 202);
-    let at = next_splice(events);
-    drop(r);
-    let (old, errors) = decode_at(&old, "44100");
-    assert!(errors.is_empty(), "ffmpeg: {errors}");
-
-    // What the encoder re-rendered for the lead when it started is the MP3's audio.
-    let (mut r, mp3_pos) = open(&server.url(&format!("/stream/{fp}?from={start}")));
-    let mp3 = read_bytes(&mut r, 100_000, Duration::from_secs(30));
-    drop(r);
-    // (An MP3 joined mid-stream may start with a frame whose bit reservoir lies before it.)
-    let (mp3, _) = decode_at(&mp3, "44100");
-    let offset = ((start - mp3_pos) * 44_100.0).round() as usize;
-    let (lag, snr) = align(&mp3, &old[88_200..], offset + 44_100, 88_200, 100);
-    println!("the lead encoded at the join: Opus against MP3 lag {lag} samples, SNR {snr:.1} dB");
-    assert_eq!(lag, 0, "Opus is {lag} samples off the MP3");
-    assert!(snr > 12.0, "Opus and MP3 differ: SNR {snr:.1} dB");
-
-    // Past the skip's crossfade, the Opus and MP3 streams both play the new future, on one
-    // timeline (ffmpeg resamples the Opus to 44.1 kHz).
-    let from = at + 2.5;
-    let (mut r, opus_pos) = open(&server.url(&format!("/stream/{fp}.opus?from={from}")));
-    let new = whole_pages(&read_bytes(&mut r, 40_000, Duration::from_secs(30))).to_vec();
-    drop(r);
-    let (mut r, mp3_pos) = open(&server.url(&format!("/stream/{fp}?from={from}")));
-    let mp3 = read_bytes(&mut r, 80_000, Duration::from_secs(30));
-    drop(r);
-    let (new, errors) = decode_at(&new, "44100");
-    assert!(errors.is_empty(), "ffmpeg: {errors}");
-    // (An MP3 joined mid-stream may start with a frame whose bit reservoir lies before it.)
-    let (mp3, _) = decode_at(&mp3, "44100");
-    let offset = ((opus_pos - mp3_pos) * 44_100.0).round() as usize;
-    let (lag, snr) = align(&mp3, &new, offset, 44_100, 100);
-    println!("after a skip: Opus against MP3 lag {lag} samples, SNR {snr:.1} dB");
-    assert_eq!(lag, 0, "Opus is {lag} samples off the MP3 after the splice");
-    assert!(
-        snr > 12.0,
-        "Opus and MP3 differ after the splice: SNR {snr:.1} dB"
-    );
-
-    // The Opus sent before the skip had the old future there: the ring was encoded again.
-    let offset = ((opus_pos - start) * 44_100.0).round() as usize;
-    assert!(
-        old.len() / 2 > offset + 44_100,
-        "the first read covers the span"
-    );
-    let (_, before) = align(&old, &new, offset, 44_100, 0);
-    println!("the same span before the skip: SNR {before:.1} dB");
-    assert!(
-        before < 3.0,
-        "the Opus ring still held the old future ({before:.1} dB)"
-    );
 }
