@@ -3,7 +3,7 @@
 // when built), opens a fresh page (a new session) in Debian's Chromium for Opus (the default)
 // and for `?codec=mp3`, twice each, and prints the session's `position` minus the page's
 // `ctl.position`, once a second for 8 s (the request's round trip in ms in brackets).
-// Usage: node scripts/page-lag.mjs
+// Usage: node scripts/page-lag.mjs (after cargo build)
 import { DriftServer, chromium, sleep, waitPlaying } from '../web/e2e/harness.mjs';
 
 const server = await new DriftServer().start();

@@ -76,10 +76,7 @@ fn wait_for(server: &Server, name: &str, value: f64) {
 
 #[test]
 fn ogg_opus_decodes_with_titles_resumes_exactly_and_runs_only_while_listened_to() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = library(dir.path(), 6);
-    let mut server = Server::start(&lib, &dir.path().join("data"), ARGS);
-    let (fp, _) = create_session(&server);
+    let (_dir, mut server, fp, _) = opus_session(6);
 
     let boot = get_json(&server.url(&format!("/stream/bootstrap?session={fp}"))).unwrap();
     assert_eq!(boot["opusBitrate"], 96);
@@ -191,10 +188,7 @@ fn ogg_opus_decodes_with_titles_resumes_exactly_and_runs_only_while_listened_to(
 
 #[test]
 fn opus_in_fmp4_is_timed_by_the_stream_position() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = library(dir.path(), 4);
-    let server = Server::start(&lib, &dir.path().join("data"), ARGS);
-    let (fp, _) = create_session(&server);
+    let (dir, server, fp, _) = opus_session(4);
     let from: f64 = 3.333;
     let (mut r, pos) = open(&server.url(&format!("/stream/{fp}.opus.mp4?from={from}")));
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Splices on the Opus streams against a real `drift serve`: a skip re-encodes the Opus future
-//! on the MP3's timeline, also when it comes while the encoder is still catching up with the
-//! lead for its first listener.
+//! on the MP3's timeline, also when it comes as the first Opus listener has just started the
+//! encoder.
 mod common;
 #[path = "common/opus.rs"]
 mod opus;
@@ -56,7 +56,7 @@ fn a_skip_re_encodes_the_opus_future_on_the_mp3_timeline() {
 }
 
 #[test]
-fn a_skip_while_the_encoder_catches_up_re_encodes_from_the_splice() {
+fn a_skip_as_the_first_opus_listener_joins_re_encodes_from_the_splice() {
     let dir = tempfile::tempdir().unwrap();
     let lib = library(dir.path(), 4);
     let server = Server::start(&lib, &dir.path().join("data"), ARGS);
@@ -65,9 +65,9 @@ fn a_skip_while_the_encoder_catches_up_re_encodes_from_the_splice() {
         .get(server.url(&format!("/events/{fp}")))
         .send()
         .unwrap();
-    // The first Opus listener starts the encoder, which re-renders the lead on a thread of its
-    // own; the skip comes at once, while it does: that catch-up is dropped for one from the
-    // splice, and nothing of the old future is published over the new.
+    // The first Opus listener starts the encoder, which re-renders the lead; the skip comes at
+    // once, while it does or just after: the encoder starts again from the splice, and
+    // nothing of the old future is left in the ring after it.
     let (mut r, _) = open(&server.url(&format!("/stream/{fp}.opus")));
     skip(&server, &fp, &token);
     let at = next_splice(events);

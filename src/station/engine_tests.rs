@@ -89,6 +89,18 @@ fn render(engine: &mut Engine, secs: f64) -> (Vec<u8>, Vec<EngineEvent>) {
     (bytes, events)
 }
 
+/// Where each track started in the mix (s): the `TrackStarted` positions less the output
+/// latency.
+fn mix_starts(events: &[EngineEvent]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::TrackStarted { pos, .. } => Some(pos.secs() - OUTPUT_LATENCY.secs()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn bytes_frames(bytes: &[u8]) -> u64 {
     crate::audio::mp3_frames::split_all(bytes).len() as u64
 }
@@ -113,13 +125,7 @@ fn tracks_follow_each_other_with_crossfades_ending_at_cue_out() {
     let catalog = three_tones(dir.path());
     let mut engine = Engine::new(config(3.0), catalog, Scheduler::shuffle(1)).unwrap();
     let (bytes, events) = render(&mut engine, 30.0);
-    let starts: Vec<f64> = events
-        .iter()
-        .filter_map(|e| match e {
-            EngineEvent::TrackStarted { pos, .. } => Some(pos.secs() - OUTPUT_LATENCY.secs()),
-            _ => None,
-        })
-        .collect();
+    let starts = mix_starts(&events);
     // 12 s tracks with 3 s crossfades: each next one starts 9 s after the previous.
     assert_eq!(starts, vec![0.0, 9.0, 18.0, 27.0], "{events:?}");
     let pcm = decode_bytes(dir.path(), "out.mp3", &bytes);
@@ -281,13 +287,7 @@ fn the_walk_counts_what_was_heard_of_each_track_for_its_horizon() {
     let (_, mut events) = render(&mut engine, 20.0);
     engine.skip();
     events.extend(render(&mut engine, 26.0).1);
-    let starts: Vec<f64> = events
-        .iter()
-        .filter_map(|e| match e {
-            EngineEvent::TrackStarted { pos, .. } => Some(pos.secs() - OUTPUT_LATENCY.secs()),
-            _ => None,
-        })
-        .collect();
+    let starts = mix_starts(&events);
     let crate::station::scheduler::SchedulerState::Drift(walk) = engine.scheduler_mut().state()
     else {
         panic!("a drift")

@@ -2,7 +2,7 @@
 //! arguments, opening a stream, ffmpeg's decode of what was read, aligning two decodes, and
 //! the next splice on an event stream.
 #![allow(dead_code)]
-use super::client;
+use super::{client, create_session, library, Server};
 use std::process::Command;
 
 /// Clock at 3× real time, so tracks change within seconds; the Opus encoder lingers 10 s of
@@ -117,4 +117,14 @@ pub fn next_splice(events: reqwest::blocking::Response) -> f64 {
         }
     }
     panic!("the event stream ended without a splice");
+}
+
+/// A server with `ARGS` on a generated library of `tracks` and a new session on it: the
+/// directory holding both (keep it), the server, the session's fingerprint and owner token.
+pub fn opus_session(tracks: usize) -> (tempfile::TempDir, Server, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path(), tracks);
+    let server = Server::start(&lib, &dir.path().join("data"), ARGS);
+    let (fp, token) = create_session(&server);
+    (dir, server, fp, token)
 }

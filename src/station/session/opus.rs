@@ -7,10 +7,7 @@
 //! checkpoints (an engine rebuilt from one renders the same PCM from its position on), and
 //! switching to a later checkpoint where the future changed (a splice or a steer). It costs
 //! one render of that span (about the lead, 15 s of audio) when the first Opus listener comes,
-//! and a few seconds after each splice. That render runs on a thread of its own (a catch-up),
-//! so the engine thread goes on rendering and obeying controls meanwhile: it keeps the PCM of
-//! the blocks it renders until the catch-up hands the encoder over (a few blocks), and no PCM
-//! otherwise.
+//! and a few seconds after each splice; no PCM is held.
 use super::inner::Inner;
 use super::{Codec, Control, ListenError, Listener, Session, FROM_SLACK};
 use crate::audio::opus_encode::{
@@ -21,8 +18,7 @@ use crate::station::broadcast::{frame_index, frame_pos};
 use crate::station::engine::Engine;
 use crate::units::{Frames, StreamPos};
 use bytes::Bytes;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Packets of pre-roll before the first audible one of an Ogg join (RFC 7845: 80 ms).
@@ -37,9 +33,6 @@ pub struct OpusRing {
     /// The earliest packet a listener waits for that the ring cannot get without (re)starting
     /// the encoder there; the engine thread takes it.
     pub(super) want: Option<u64>,
-    /// Which start of the encoder may publish into the ring (a catch-up that was replaced
-    /// must not).
-    run: u64,
 }
 
 impl OpusRing {
@@ -48,7 +41,6 @@ impl OpusRing {
         OpusRing {
             ring: Ring::with_capacity(keep.0.div_ceil(PACKET_FRAMES) as usize, 0),
             want: None,
-            run: 0,
         }
     }
 
@@ -124,39 +116,17 @@ pub(super) fn oldest_packet(inner: &Inner, st: &super::inner::State) -> u64 {
     }
 }
 
-/// The engine thread's Opus encoder, or the catch-up that will hand it over, and when it was
-/// last listened to.
+/// The engine thread's Opus encoder and when it was last listened to.
 pub(super) struct Stage {
-    run: u64,
-    encoder: Encoder,
+    stream: OpusStream,
     idle_since: Option<Duration>,
 }
 
-enum Encoder {
-    Running(Box<OpusStream>),
-    /// The catch-up thread renders up to where the engine was when it began; the blocks the
-    /// engine renders meanwhile wait here (their position and PCM).
-    CatchingUp {
-        done: mpsc::Receiver<Option<OpusStream>>,
-        cancel: Arc<AtomicBool>,
-        pending: Vec<(StreamPos, Vec<f32>)>,
-    },
-}
-
-impl Drop for Stage {
-    fn drop(&mut self) {
-        if let Encoder::CatchingUp { cancel, .. } = &self.encoder {
-            cancel.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
 /// Starts, restarts or stops the stage, before the engine renders on (so every block it
-/// renders next is one the stage gets).
-pub(super) fn tend(shared: &Arc<Inner>, engine: &Engine, stage: &mut Option<Stage>, now: Duration) {
+/// renders next is the one the stage expects).
+pub(super) fn tend(shared: &Inner, engine: &Engine, stage: &mut Option<Stage>, now: Duration) {
     let want = shared.lock().opus.want.take();
     if let Some(first) = want {
-        *stage = None; // a catch-up under way stops
         *stage = start(shared, engine, first);
         shared
             .opus_running
@@ -179,52 +149,25 @@ pub(super) fn tend(shared: &Arc<Inner>, engine: &Engine, stage: &mut Option<Stag
     }
 }
 
-/// Feeds the block the engine just rendered to the stage and publishes the packets (or keeps
-/// it for the encoder a catch-up is preparing).
+/// Feeds the block the engine just rendered to the stage and publishes the packets.
 pub(super) fn feed(shared: &Inner, engine: &Engine, stage: &mut Option<Stage>) {
     let Some(s) = stage else { return };
     let (at, pcm) = engine.last_pcm();
     let mut packets = Vec::new();
-    let fed = match &mut s.encoder {
-        Encoder::Running(stream) => stream.push(at, pcm, &mut packets),
-        Encoder::CatchingUp { done, pending, .. } => match done.try_recv() {
-            Err(mpsc::TryRecvError::Empty) => {
-                pending.push((at, pcm.to_vec()));
-                return;
-            }
-            Ok(Some(mut stream)) => {
-                let fed = std::mem::take(pending)
-                    .into_iter()
-                    .chain([(at, pcm.to_vec())])
-                    .try_for_each(|(at, pcm)| stream.push(at, &pcm, &mut packets));
-                s.encoder = Encoder::Running(Box::new(stream));
-                fed
-            }
-            Ok(None) | Err(mpsc::TryRecvError::Disconnected) => {
-                *stage = None;
-                shared.opus_running.store(false, Ordering::Relaxed);
-                return;
-            }
-        },
-    };
-    if let Err(e) = fed {
+    if let Err(e) = s.stream.push(at, pcm, &mut packets) {
         tracing::error!(session = %shared.fingerprint, "Opus encoder stopped: {e}");
         *stage = None;
         shared.opus_running.store(false, Ordering::Relaxed);
         return;
     }
-    publish(shared, s.run, &packets);
+    publish(shared, &packets);
 }
 
-/// Puts the packets of encoder start `run` in the ring, in order.
-fn publish(shared: &Inner, run: u64, packets: &[(u64, Bytes)]) {
+fn publish(shared: &Inner, packets: &[(u64, Bytes)]) {
     if packets.is_empty() {
         return;
     }
     let mut st = shared.lock();
-    if st.opus.run != run {
-        return;
-    }
     for (n, p) in packets {
         if *n == st.opus.ring.head() {
             st.opus.ring.push(p.clone());
@@ -232,11 +175,11 @@ fn publish(shared: &Inner, run: u64, packets: &[(u64, Bytes)]) {
     }
 }
 
-/// A stage that hands out packets from `first` on (or the first it can make): a catch-up
-/// thread re-renders the session's PCM from its checkpoints up to where the engine is now,
-/// then hands the encoder to the engine thread. The ring keeps the packets before `first`
-/// when it holds them.
-fn start(shared: &Arc<Inner>, engine: &Engine, first: u64) -> Option<Stage> {
+/// An encoder that hands out packets from `first` on (or the first it can make), fed with
+/// the session's PCM up to where the engine is: re-rendered from the session's checkpoints.
+/// The ring keeps the packets before `first` when it holds them.
+fn start(shared: &Inner, engine: &Engine, first: u64) -> Option<Stage> {
+    let started = std::time::Instant::now();
     // The checkpoints from the last one early enough on (not the whole history's).
     let cps: Vec<_> = {
         let st = shared.lock();
@@ -248,16 +191,16 @@ fn start(shared: &Arc<Inner>, engine: &Engine, first: u64) -> Option<Stage> {
         st.checkpoints.iter().skip(i).cloned().collect()
     };
     let first = first.max(first_exact_packet(cps.first()?.pos));
-    let stream = match OpusStream::new(shared.params.opus_bitrate, first) {
+    let kbps = shared.params.opus_bitrate;
+    let mut stream = match OpusStream::new(kbps, first) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(session = %shared.fingerprint, "cannot start the Opus encoder: {e}");
             return None;
         }
     };
-    let run = {
+    {
         let mut st = shared.lock();
-        st.opus.run += 1;
         let ring = &mut st.opus.ring;
         if shared.opus_running.load(Ordering::Relaxed)
             && first >= ring.tail()
@@ -269,104 +212,55 @@ fn start(shared: &Arc<Inner>, engine: &Engine, first: u64) -> Option<Stage> {
         }
         // Listeners from `first` on wait for this run instead of asking for another.
         shared.opus_running.store(true, Ordering::Relaxed);
-        st.opus.run
-    };
-    let (tx, done) = mpsc::channel();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let job = CatchUp {
-        shared: shared.clone(),
-        cps,
-        first,
-        end: engine.mix_position(),
-        run,
-        cancel: cancel.clone(),
-    };
-    let spawned = std::thread::Builder::new()
-        .name("opus-catch-up".into())
-        .spawn(move || {
-            let _ = tx.send(job.render(stream));
-        });
-    if let Err(e) = spawned {
-        tracing::error!(session = %shared.fingerprint, "cannot start the Opus encoder: {e}");
-        return None;
     }
+    let rebuild = |cp| {
+        let mut e =
+            Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), cp).ok()?;
+        e.scheduler_mut().set_prefs(shared.catalog.marks.prefs());
+        Some(e)
+    };
+    let mut helper = rebuild(&cps[0])?;
+    let mut next_cp = 1;
+    let mut packets = Vec::new();
+    let end = engine.mix_position();
+    let mut rendered = Frames::ZERO;
+    let mut switches = 0;
+    let mut published = false;
+    while helper.mix_position() < end {
+        helper.render_block().ok()?;
+        rendered += crate::station::engine::BLOCK;
+        let (at, pcm) = helper.last_pcm();
+        stream.push(at, pcm, &mut packets).ok()?;
+        // Where the session's future changed, its checkpoint differs from the helper's: go
+        // on from the session's.
+        while next_cp < cps.len() && cps[next_cp].mix_pos <= helper.mix_position() {
+            let cp = &cps[next_cp];
+            if cp.mix_pos == helper.mix_position() && helper.checkpoint() != *cp {
+                helper = rebuild(cp)?;
+                switches += 1;
+            }
+            next_cp += 1;
+        }
+        // The listener waiting at `first` hears from the first 0.2 s on, not after the
+        // whole lead is re-rendered (it would start that much behind the play point).
+        if packets.len() >= if published { 50 } else { 10 } {
+            publish(shared, &packets);
+            shared.wake_listeners(shared.lock());
+            packets.clear();
+            published = true;
+        }
+    }
+    publish(shared, &packets);
+    tracing::info!(
+        session = %shared.fingerprint,
+        from = StreamPos(Frames(first * PACKET_FRAMES)).secs(),
+        rerendered = rendered.secs(),
+        switches,
+        ms = started.elapsed().as_millis() as u64,
+        "Opus encoder started"
+    );
     Some(Stage {
-        run,
-        encoder: Encoder::CatchingUp {
-            done,
-            cancel,
-            pending: Vec::new(),
-        },
+        stream,
         idle_since: None,
     })
-}
-
-/// What a catch-up re-renders: from the first of `cps` to `end` (the engine's mix position
-/// when it began), following the session's checkpoints, into the ring as encoder start `run`.
-struct CatchUp {
-    shared: Arc<Inner>,
-    cps: Vec<crate::station::engine::Checkpoint>,
-    first: u64,
-    end: StreamPos,
-    run: u64,
-    cancel: Arc<AtomicBool>,
-}
-
-impl CatchUp {
-    /// The encoder fed up to `end`, or `None` when cancelled or the render failed.
-    fn render(self, mut stream: OpusStream) -> Option<OpusStream> {
-        let started = std::time::Instant::now();
-        let shared = &self.shared;
-        let rebuild = |cp| {
-            let mut e =
-                Engine::from_checkpoint(shared.params.mix.clone(), shared.catalog(), cp).ok()?;
-            e.scheduler_mut().set_prefs(shared.catalog.marks.prefs());
-            Some(e)
-        };
-        let cps = &self.cps;
-        let mut helper = rebuild(&cps[0])?;
-        let mut next_cp = 1;
-        let mut packets = Vec::new();
-        let mut rendered = Frames::ZERO;
-        let mut switches = 0;
-        let mut published = false;
-        while helper.mix_position() < self.end {
-            if self.cancel.load(Ordering::Relaxed) {
-                return None;
-            }
-            helper.render_block().ok()?;
-            rendered += crate::station::engine::BLOCK;
-            let (at, pcm) = helper.last_pcm();
-            stream.push(at, pcm, &mut packets).ok()?;
-            // Where the session's future changed, its checkpoint differs from the helper's:
-            // go on from the session's.
-            while next_cp < cps.len() && cps[next_cp].mix_pos <= helper.mix_position() {
-                let cp = &cps[next_cp];
-                if cp.mix_pos == helper.mix_position() && helper.checkpoint() != *cp {
-                    helper = rebuild(cp)?;
-                    switches += 1;
-                }
-                next_cp += 1;
-            }
-            // The listener waiting at `first` hears from the first 0.2 s on, not after the
-            // whole lead is re-rendered (it would start that much behind the play point).
-            if packets.len() >= if published { 50 } else { 10 } {
-                publish(shared, self.run, &packets);
-                shared.wake_listeners(shared.lock());
-                packets.clear();
-                published = true;
-            }
-        }
-        publish(shared, self.run, &packets);
-        shared.wake_listeners(shared.lock());
-        tracing::info!(
-            session = %shared.fingerprint,
-            from = StreamPos(Frames(self.first * PACKET_FRAMES)).secs(),
-            rerendered = rendered.secs(),
-            switches,
-            ms = started.elapsed().as_millis() as u64,
-            "Opus encoder started"
-        );
-        Some(stream)
-    }
 }
