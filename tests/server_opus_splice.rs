@@ -10,17 +10,11 @@ use std::time::Duration;
 
 #[test]
 fn a_skip_re_encodes_the_opus_future_on_the_mp3_timeline() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = library(dir.path(), 4);
-    let server = Server::start(&lib, &dir.path().join("data"), ARGS);
-    let (fp, token) = create_session(&server);
+    let (_dir, server, fp, token) = opus_session(4);
     // An Opus listener: the encoder has the lead (the old future) in its ring.
     let (mut r, start) = open(&server.url(&format!("/stream/{fp}.opus")));
     let old = whole_pages(&read_bytes(&mut r, 150_000, Duration::from_secs(30))).to_vec();
-    let events = client()
-        .get(server.url(&format!("/events/{fp}")))
-        .send()
-        .unwrap();
+    let events = events(&server, &fp);
     skip(&server, &fp, &token);
     let at = next_splice(events);
     drop(r);
@@ -57,14 +51,8 @@ fn a_skip_re_encodes_the_opus_future_on_the_mp3_timeline() {
 
 #[test]
 fn a_skip_as_the_first_opus_listener_joins_re_encodes_from_the_splice() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = library(dir.path(), 4);
-    let server = Server::start(&lib, &dir.path().join("data"), ARGS);
-    let (fp, token) = create_session(&server);
-    let events = client()
-        .get(server.url(&format!("/events/{fp}")))
-        .send()
-        .unwrap();
+    let (_dir, server, fp, token) = opus_session(4);
+    let events = events(&server, &fp);
     // The first Opus listener starts the encoder, which re-renders the lead; the skip comes at
     // once, while it does or just after: the encoder starts again from the splice, and
     // nothing of the old future is left in the ring after it.

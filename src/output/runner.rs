@@ -227,6 +227,16 @@ struct Sender<'a> {
     frames: Vec<Bytes>,
 }
 
+/// A connection's last title update ends with it: finishing later, it could land after the
+/// next connection's first title.
+impl Drop for Sender<'_> {
+    fn drop(&mut self) {
+        if let Some(update) = self.updating.take() {
+            update.abort();
+        }
+    }
+}
+
 impl Sender<'_> {
     /// Sends frames as the play point moves, until something breaks; returns what did.
     async fn stream(&mut self, listener: &mut Listener) -> String {

@@ -103,6 +103,14 @@ pub fn whole_pages(bytes: &[u8]) -> &[u8] {
     &bytes[..i]
 }
 
+/// A session's event stream, open.
+pub fn events(server: &Server, fp: &str) -> reqwest::blocking::Response {
+    client()
+        .get(server.url(&format!("/events/{fp}")))
+        .send()
+        .unwrap()
+}
+
 /// The position of the next `splice` event on a session's event stream (opened before).
 pub fn next_splice(events: reqwest::blocking::Response) -> f64 {
     use std::io::BufRead;

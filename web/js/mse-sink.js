@@ -32,7 +32,6 @@ export function chooseMode(win, forced, { codec = 'auto', opus = false } = {}) {
   return { kind: 'direct', format: 'mp3', codec: 'mp3', mime: 'audio/mpeg', managed: false };
 }
 
-
 export class MseSink extends EventTarget {
   /**
    * Attaches a new (Managed)MediaSource to `audio`. Call synchronously from the click that
